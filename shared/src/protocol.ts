@@ -1,0 +1,194 @@
+// Every custom message between the editor client and the language server, typed once.
+// The client and the server import only this module from each other (like vscode-eslint's customMessages.ts).
+// Generic LSP clients (neovim) reach the same handlers through workspace/executeCommand, see `ServerCommands`.
+import { NotificationType, RequestType, RequestType0 } from 'vscode-jsonrpc';
+
+export type SessionState = 'stopped' | 'starting' | 'idle' | 'busy' | 'dead';
+
+/** What the native cache is doing for the current session. */
+export interface CacheStatus {
+  state: 'none' | 'loading' | 'loaded' | 'rejected' | 'disabled';
+  /** Methods installed (or waiting for their definitions) from the cache. */
+  methods: number;
+  bytes: number;
+  loadMs?: number;
+  /** Why there is no usable cache (rejected / disabled), in words a user can act on. */
+  reason?: string;
+}
+
+export interface SessionStatus {
+  state: SessionState;
+  juliaVersion?: string;
+  pid?: number;
+  /** Set when the session died or could not start: what happened and what to do. */
+  message?: string;
+  cache: CacheStatus;
+}
+
+/** How long one evaluation took and where the time went. */
+export interface EvalTiming {
+  totalMs: number;
+  /** Native code generation time reported by Julia's compile log (jl_dump_compiles); excludes type inference. */
+  compileMs: number;
+  methodsCompiled: number;
+  /** Wall time of the same code's first evaluation in the session the cache was saved from, when known. */
+  coldMs?: number;
+  /** coldMs - totalMs when the cache was used for this code. */
+  savedMs?: number;
+}
+
+export interface StackFrame {
+  func: string;
+  file: string;
+  line: number;
+}
+
+export interface EvalError {
+  kind: 'syntax' | 'exception' | 'interrupted' | 'session-died';
+  /** First line: the exception type and message, as showerror prints it. */
+  message: string;
+  stack: StackFrame[];
+}
+
+export interface EvaluateParams {
+  code: string;
+  /** File the code comes from (a path or an untitled name); used for stack traces and line numbers. */
+  file?: string;
+  /** 1-based line of the first line of `code` in `file`. */
+  line?: number;
+}
+
+export interface EvaluateResult {
+  ok: boolean;
+  /** The value of the last statement as the REPL shows it (text/plain), absent for `nothing` or a trailing `;`. */
+  display?: string;
+  error?: EvalError;
+  timing: EvalTiming;
+}
+
+export interface SkippedMethod {
+  signature: string;
+  reason: string;
+}
+
+export interface SaveSummary {
+  methodsSaved: number;
+  /** Methods already in the cache and still valid (not saved again). */
+  methodsAlreadyCached: number;
+  bytes: number;
+  ms: number;
+  skipped: SkippedMethod[];
+}
+
+export interface CacheEntryInfo {
+  id: string;
+  /** Human readable: the entry's main method signatures. */
+  label: string;
+  methods: string[];
+  bytes: number;
+  createdAt: string;
+  lastUsedAt?: string;
+  state: 'valid' | 'stale' | 'rejected';
+  reason?: string;
+}
+
+export interface OutputParams {
+  stream: 'stdout' | 'stderr';
+  text: string;
+}
+
+export interface EvaluationFinishedParams {
+  /** A short excerpt of the code that ran (first line). */
+  code: string;
+  result: EvaluateResult;
+}
+
+export interface ProgressLikeParams {
+  message: string;
+}
+
+export namespace StartSessionRequest {
+  export const type = new RequestType0<SessionStatus, void>('julia/startSession');
+}
+export namespace StopSessionRequest {
+  export const type = new RequestType0<SessionStatus, void>('julia/stopSession');
+}
+export namespace RestartSessionRequest {
+  export const type = new RequestType0<SessionStatus, void>('julia/restartSession');
+}
+export namespace InterruptRequest {
+  export const type = new RequestType0<void, void>('julia/interrupt');
+}
+export namespace SessionStatusRequest {
+  export const type = new RequestType0<SessionStatus, void>('julia/sessionStatus');
+}
+export namespace EvaluateRequest {
+  export const type = new RequestType<EvaluateParams, EvaluateResult, void>('julia/evaluate');
+}
+export namespace SaveCompiledWorkRequest {
+  /** Reports progress through the standard LSP work-done progress when the client sends a token. */
+  export const type = new RequestType0<SaveSummary, void>('julia/saveCompiledWork');
+}
+export namespace CacheEntriesRequest {
+  export const type = new RequestType0<CacheEntryInfo[], void>('julia/cacheEntries');
+}
+export namespace DeleteCacheEntryRequest {
+  export const type = new RequestType<{ id: string }, CacheEntryInfo[], void>('julia/deleteCacheEntry');
+}
+export namespace ClearCacheRequest {
+  export const type = new RequestType0<void, void>('julia/clearCache');
+}
+
+export namespace SessionStatusNotification {
+  export const type = new NotificationType<SessionStatus>('julia/sessionStatus');
+}
+export namespace OutputNotification {
+  export const type = new NotificationType<OutputParams>('julia/output');
+}
+export namespace EvaluationFinishedNotification {
+  export const type = new NotificationType<EvaluationFinishedParams>('julia/evaluationFinished');
+}
+export namespace CacheChangedNotification {
+  /** The cache's entries changed (saved, deleted, cleared, found stale): views and code lenses refresh. */
+  export const type = new NotificationType<{}>('julia/cacheChanged');
+}
+
+/** workspace/executeCommand names, for LSP clients without custom-request support. Arguments mirror the requests. */
+export const ServerCommands = {
+  startSession: 'julia.server.startSession',
+  stopSession: 'julia.server.stopSession',
+  restartSession: 'julia.server.restartSession',
+  interrupt: 'julia.server.interrupt',
+  evaluate: 'julia.server.evaluate',
+  saveCompiledWork: 'julia.server.saveCompiledWork',
+  sessionStatus: 'julia.server.sessionStatus',
+  cacheEntries: 'julia.server.cacheEntries',
+  clearCache: 'julia.server.clearCache',
+} as const;
+
+/** Settings under the `julia.cache` prefix... see package.json contributes.configuration. Sent as initializationOptions. */
+export interface ServerSettings {
+  /** Path to the julia executable; empty means `julia` on PATH. */
+  juliaPath: string;
+  juliaArgs: string[];
+  /** Cache directory, relative to the workspace folder unless absolute. */
+  cacheDir: string;
+  /** Reload the cache automatically when a session starts. */
+  autoLoad: boolean;
+  /** Start a session when a workspace with Julia files opens (only in trusted workspaces). */
+  autoStart: boolean;
+  /** Size cap of the cache in megabytes; least recently used entries are evicted above it. */
+  maxCacheMB: number;
+  /** Whether the workspace is trusted (VS Code Workspace Trust); nothing runs by itself when false. */
+  trusted: boolean;
+}
+
+export const defaultSettings: ServerSettings = {
+  juliaPath: '',
+  juliaArgs: [],
+  cacheDir: '.jlcache',
+  autoLoad: true,
+  autoStart: true,
+  maxCacheMB: 512,
+  trusted: true,
+};
