@@ -80,8 +80,15 @@ install_npm() {
   fi
 }
 
+# The cache loader is a small C library compiled against Julia's headers (libjulia-dev).
+build_loader() {
+  command -v cc >/dev/null || { is_debian && apt_install gcc libc6-dev; }
+  bash scripts/build-loader.sh
+}
+
 install_julia
 install_libunwind
-[ "${E2E:-0}" = 1 ] && install_e2e_deps
+if [ "${E2E:-0}" = 1 ]; then install_e2e_deps; fi
 install_npm
+build_loader
 log "ready"
