@@ -37,7 +37,12 @@ julia_ok() { command -v julia >/dev/null && julia --startup-file=no -e 'VERSION 
 
 install_julia() {
   if [ -n "${JULIA_PATH:-}" ]; then log "using JULIA_PATH=$JULIA_PATH"; return 0; fi
-  if command -v julia >/dev/null; then log "julia on PATH: $(julia --version)"; return 0; fi
+  if command -v julia >/dev/null; then
+    log "julia on PATH: $(julia --version)"
+    # The loader is compiled against Julia 1.5.3's headers.
+    if [ ! -f /usr/include/julia/julia.h ] && is_debian; then ensure_bullseye_source; apt_install -t bullseye libjulia-dev; fi
+    return 0
+  fi
   if ! is_debian; then
     echo "Not a Debian system: install Julia 1.5.3 (with libLLVM 9 and libunwind 1.3.x) and put julia on PATH." >&2
     exit 1
