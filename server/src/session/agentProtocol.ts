@@ -1,0 +1,52 @@
+// Types of the agent protocol in docs/DESIGN.md ("Agent protocol"): what the Julia agent answers over its socket.
+import type { EvalError, EvaluateResult } from '../../../shared/src/protocol.ts';
+
+export interface AgentIdentity {
+  cpuName: string;
+  cpuFeatures: string;
+  tlsOffset: number;
+  libjulia: string;
+  sysimage: string;
+  wordSize: number;
+}
+
+export interface AgentInfo {
+  juliaVersion: string;
+  pid: number;
+  /** False when the native cache cannot work in this Julia (then `reason` says why). */
+  supported: boolean;
+  reason?: string;
+  identity: AgentIdentity;
+}
+
+export interface StatementRecord {
+  hash: string;
+  kind: 'definition' | 'expression';
+  line: number;
+}
+
+export interface AgentEvalResult {
+  ok: boolean;
+  display?: string;
+  error?: EvalError;
+  totalMs: number;
+  compileMs: number;
+  methodsCompiled: number;
+  statements: StatementRecord[];
+}
+
+/** An evaluation as the session reports it: the client-facing result plus the agent's statement records. */
+export interface SessionEvalResult extends EvaluateResult {
+  statements: StatementRecord[];
+}
+
+export function toSessionEvalResult(r: AgentEvalResult): SessionEvalResult {
+  const result: SessionEvalResult = {
+    ok: r.ok,
+    timing: { totalMs: r.totalMs, compileMs: r.compileMs, methodsCompiled: r.methodsCompiled },
+    statements: r.statements ?? [],
+  };
+  if (r.display !== undefined && r.display !== null) result.display = r.display;
+  if (r.error) result.error = { kind: r.error.kind, message: r.error.message, stack: r.error.stack ?? [] };
+  return result;
+}
