@@ -1,0 +1,29 @@
+// The seam between the LSP server and the native cache: the server routes the cache requests here and tells the
+// cache when a session started. The real implementation is wired in by main.ts; until then every request answers
+// "cache not available".
+import { ResponseError, type WorkDoneProgressReporter } from 'vscode-languageserver/node';
+import type { CacheEntryInfo, SaveSummary } from '../../shared/src/protocol.ts';
+import type { JuliaSession } from './session/juliaSession.ts';
+
+export interface CacheService {
+  saveCompiledWork(progress: WorkDoneProgressReporter): Promise<SaveSummary>;
+  cacheEntries(): Promise<CacheEntryInfo[]>;
+  deleteCacheEntry(id: string): Promise<CacheEntryInfo[]>;
+  clearCache(): Promise<void>;
+  /** Called after each successful session start (e.g. to load valid entries); reports through session.setCacheStatus. */
+  sessionStarted?(session: JuliaSession): Promise<void>;
+}
+
+/** Error code for "this feature cannot answer now" (in the JSON-RPC range reserved for servers). */
+export const CACHE_UNAVAILABLE = -32001;
+
+const unavailable = (): never => {
+  throw new ResponseError(CACHE_UNAVAILABLE, 'cache not available: the native cache is not part of this server build yet');
+};
+
+export const unavailableCacheService: CacheService = {
+  saveCompiledWork: async () => unavailable(),
+  cacheEntries: async () => unavailable(),
+  deleteCacheEntry: async () => unavailable(),
+  clearCache: async () => unavailable(),
+};
