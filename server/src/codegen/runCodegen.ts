@@ -1,0 +1,101 @@
+// Runs the codegen child (bitcode -> checked ELF object) and turns every way it can end into a typed result:
+// a response line, an LLVM error it reported, a crash/abort (signal or exit without a response), a timeout.
+// Never throws anything but CodegenError, and never lets LLVM run in the server process.
+import { join } from 'node:path';
+import { loadExeca } from '../util/execa.ts';
+import { repoRoot } from '../util/repoRoot.ts';
+import { findLibLLVM } from './findLibLLVM.ts';
+import type { CodegenFailure, CodegenRequest, CodegenResponse, CodegenSuccess } from './protocol.ts';
+
+export type CodegenErrorKind =
+  | 'failed' // the child reported an error (bad bitcode, LLVM error, object check, I/O): see stage/violations
+  | 'crashed' // the child died (LLVM abort, signal, uncaught error) without a response
+  | 'timeout'
+  | 'spawn' // the child could not be started
+  | 'protocol'; // the child exited but its output was not a response
+
+export class CodegenError extends Error {
+  constructor(
+    readonly kind: CodegenErrorKind,
+    message: string,
+    readonly details: { stage?: CodegenFailure['stage']; violations?: string[]; stderr?: string; signal?: string; exitCode?: number } = {},
+  ) {
+    super(message);
+    this.name = 'CodegenError';
+  }
+}
+
+export interface RunCodegenOptions {
+  /** julia executable whose libLLVM is used (default: `julia` on PATH); ignored if request.libLLVM is set */
+  julia?: string;
+  /** default 60 s; the ~400-function module of a workload takes ~0.6 s */
+  timeoutMs?: number;
+  /** the command that runs the child (default: this build's child); tests substitute a misbehaving one */
+  childCommand?: [string, ...string[]];
+}
+
+/** `node dist/codegen.js` in the bundle; `node --import tsx server/src/codegen/child.ts` from sources. */
+function defaultChildCommand(): [string, ...string[]] {
+  return __filename.endsWith('.ts')
+    ? [process.execPath, '--import', 'tsx', join(repoRoot(), 'server', 'src', 'codegen', 'child.ts')]
+    : [process.execPath, join(repoRoot(), 'dist', 'codegen.js')];
+}
+
+export async function runCodegen(request: CodegenRequest, options: RunCodegenOptions = {}): Promise<CodegenSuccess> {
+  let req = request;
+  if (!req.libLLVM) {
+    try {
+      req = { ...req, libLLVM: findLibLLVM(options.julia) };
+    } catch (e) {
+      throw new CodegenError('spawn', `cannot find Julia's libLLVM: ${(e as Error).message}`);
+    }
+  }
+  const [file, ...args] = options.childCommand ?? defaultChildCommand();
+  const timeout = options.timeoutMs ?? 60_000;
+  const { execa } = await loadExeca();
+  const r = await execa(file, args, {
+    input: JSON.stringify(req),
+    cwd: repoRoot(), // so `--import tsx` resolves from the project's node_modules
+    timeout,
+    forceKillAfterDelay: 1000,
+    reject: false,
+    stripFinalNewline: true,
+    maxBuffer: 16 * 1024 * 1024,
+  });
+  const stderr = tail(String(r.stderr ?? ''), 40);
+  if (r.timedOut) throw new CodegenError('timeout', `codegen did not finish within ${timeout} ms`, { stderr });
+  if ((r as { code?: string }).code === 'ENOENT' || (r.failed && r.exitCode === undefined && !r.signal)) {
+    throw new CodegenError('spawn', `cannot start the codegen child (${file}): ${r.message ?? 'unknown error'}`, { stderr });
+  }
+  const res = parseResponse(String(r.stdout ?? ''));
+  if (res?.ok === true) return res;
+  if (res?.ok === false) {
+    throw new CodegenError('failed', `codegen failed (${res.stage}): ${res.error}`, { stage: res.stage, violations: res.violations, stderr });
+  }
+  if (r.signal || (r.exitCode !== undefined && r.exitCode !== 0)) {
+    const how = r.signal ? `was killed by ${r.signal}` : `exited with code ${r.exitCode}`;
+    throw new CodegenError('crashed', `the codegen child ${how}${stderr ? `: ${lastLine(stderr)}` : ''}`, {
+      stderr, signal: r.signal ?? undefined, exitCode: r.exitCode ?? undefined,
+    });
+  }
+  throw new CodegenError('protocol', 'the codegen child exited without a response', { stderr });
+}
+
+function parseResponse(stdout: string): CodegenResponse | undefined {
+  const line = stdout.split('\n').filter((l) => l.trim() !== '').at(-1);
+  if (!line) return undefined;
+  try {
+    const v = JSON.parse(line) as CodegenResponse;
+    return typeof v === 'object' && v !== null && typeof v.ok === 'boolean' ? v : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+function tail(s: string, lines: number): string {
+  return s.split('\n').slice(-lines).join('\n').trim();
+}
+
+function lastLine(s: string): string {
+  return s.split('\n').filter((l) => l.trim() !== '').at(-1) ?? '';
+}
