@@ -287,7 +287,9 @@ export class JuliaSession extends EventEmitter<SessionEvents> {
     try {
       run.conn = await socket.accept(startTimeout, death);
     } catch (error) {
-      throw new SessionError('start-failed', `Julia did not start the agent: ${error instanceof Error ? error.message : error}${tail(run)}`);
+      // A death message already carries Julia's last stderr lines.
+      const why = error instanceof SessionError ? error.message : `${error instanceof Error ? error.message : error}${tail(run)}`;
+      throw new SessionError('start-failed', `Julia did not start the agent: ${why}`);
     }
     run.conn.onClose(() => {
       if (run.stopping || this.running !== run) return;
@@ -315,7 +317,8 @@ export class JuliaSession extends EventEmitter<SessionEvents> {
     this.throttle.dispose();
     const message = describeExit(result, run.killReason) + tail(run);
     rejectDeath(new SessionError('session-died', message));
-    if (run.stopping || this.running !== run) return;
+    // During start-up the failure is reported by doStart, which is waiting on `death`.
+    if (run.stopping || this.running !== run || this.state === 'starting') return;
     this.running = undefined;
     this.info = undefined;
     clearTimeout(this.interruptTimer);

@@ -1,0 +1,63 @@
+// Entry of dist/cli.js: headless commands on the same session code as the language server.
+//   eval FILE.jl [--json]   evaluate a file, print its output, value and timing
+//   run FILE.jl [--json]    fresh session: evaluate the file, time main()'s first call, print a report
+//   demo [--json]           workloads/parser.jl: main() first vs second call
+// Options: --julia PATH (default: $JULIA, else `julia` on PATH).
+import { demoCommand } from './cli/demoCommand.ts';
+import { evalCommand } from './cli/evalCommand.ts';
+import { runCommand } from './cli/runCommand.ts';
+import type { CliOptions } from './cli/cliSession.ts';
+
+const USAGE = 'usage: cli.js eval FILE.jl [--json] | run FILE.jl [--json] | demo [--json]   (options: --julia PATH)';
+
+export function parseArgs(argv: string[]): { command: string; file?: string; options: CliOptions } {
+  const options: CliOptions = { json: false };
+  const positional: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i];
+    if (arg === '--json') options.json = true;
+    else if (arg === '--julia') {
+      options.juliaPath = argv[++i];
+      if (!options.juliaPath) throw new Error('--julia needs a path');
+    } else if (arg.startsWith('--')) throw new Error(`unknown option ${arg}`);
+    else positional.push(arg);
+  }
+  const [command, file, ...extra] = positional;
+  if (!command) throw new Error('no command given');
+  if (extra.length > 0) throw new Error(`unexpected arguments: ${extra.join(' ')}`);
+  if ((command === 'eval' || command === 'run') && !file) throw new Error(`${command} needs a FILE.jl`);
+  if (command === 'demo' && file) throw new Error('demo takes no file');
+  return { command, file, options };
+}
+
+async function main(argv: string[]): Promise<number> {
+  let parsed;
+  try {
+    parsed = parseArgs(argv);
+  } catch (error) {
+    process.stderr.write(`${(error as Error).message}\n${USAGE}\n`);
+    return 2;
+  }
+  const { command, file, options } = parsed;
+  switch (command) {
+    case 'eval':
+      return evalCommand(file!, options);
+    case 'run':
+      return runCommand(file!, options);
+    case 'demo':
+      return demoCommand(options);
+    default:
+      process.stderr.write(`unknown command ${command}\n${USAGE}\n`);
+      return 2;
+  }
+}
+
+if (require.main === module) {
+  main(process.argv.slice(2)).then(
+    (code) => (process.exitCode = code),
+    (error) => {
+      process.stderr.write(`error: ${error instanceof Error ? error.message : error}\n`);
+      process.exitCode = 1;
+    },
+  );
+}

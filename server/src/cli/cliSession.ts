@@ -1,0 +1,31 @@
+// A Julia session for the headless commands: Julia's output goes to this process's stdout/stderr (to stderr only
+// when stdout carries JSON), and the session is always stopped at the end.
+import type { EvaluateResult } from '../../../shared/src/protocol.ts';
+import { JuliaSession } from '../session/juliaSession.ts';
+
+export interface CliOptions {
+  json: boolean;
+  juliaPath?: string;
+}
+
+export async function withSession<T>(options: CliOptions, body: (session: JuliaSession) => Promise<T>): Promise<T> {
+  const session = new JuliaSession({ juliaPath: options.juliaPath ?? process.env.JULIA ?? '' });
+  session.on('output', ({ stream, text }) => (stream === 'stdout' && !options.json ? process.stdout : process.stderr).write(text));
+  try {
+    await session.start();
+    return await body(session);
+  } finally {
+    await session.stop();
+  }
+}
+
+/** Throws with the evaluation's error, for steps that must succeed (loading a workload, calling main). */
+export function mustSucceed(what: string, result: EvaluateResult): EvaluateResult {
+  if (result.ok) return result;
+  const frames = (result.error?.stack ?? []).slice(0, 8).map((f) => `\n  ${f.func} at ${f.file}:${f.line}`).join('');
+  throw new Error(`${what} failed (${result.error?.kind}): ${result.error?.message}${frames}`);
+}
+
+export function ms(value: number): string {
+  return `${value.toFixed(value < 10 ? 2 : 1)} ms`;
+}
