@@ -5,7 +5,7 @@ import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, renameSync
 import * as path from 'node:path';
 import { afterEach, beforeEach, test } from 'node:test';
 import { openStore } from '../../server/src/cache/store.ts';
-import { bytes, identity, method, sandbox, type Sandbox } from './fixtures/cacheFixtures.ts';
+import { bytes, identity, method, sandbox, setLastUsed, type Sandbox } from './fixtures/cacheFixtures.ts';
 
 let sb: Sandbox;
 beforeEach(() => {
@@ -204,13 +204,7 @@ test('markUsed updates lastUsedAt (signed), at most once a minute', async () => 
   assert.ok((await store.markUsed([w.value])).ok);
   assert.equal(JSON.parse(readFileSync(metaPath, 'utf8')).lastUsedAt, first.lastUsedAt); // within the minute
 
-  // Age the entry (re-signed with the user's key, as the store itself would) so the next use is recorded.
-  const { signMeta } = await import('../../server/src/cache/meta.ts');
-  const { loadOrCreateKey } = await import('../../server/src/cache/hmacKey.ts');
-  const key = await loadOrCreateKey(sb.keyDir);
-  assert.ok(key.ok);
-  const { hmac: _h, ...unsigned } = first;
-  writeFileSync(metaPath, JSON.stringify(signMeta({ ...unsigned, lastUsedAt: '2020-01-01T00:00:00.000Z' }, key.value)));
+  await setLastUsed(sb, store, w.value, '2020-01-01T00:00:00.000Z');
   const t0 = performance.now();
   assert.ok((await store.markUsed([w.value, 'no-such-entry', '../x'])).ok);
   const ms = performance.now() - t0;
