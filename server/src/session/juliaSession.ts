@@ -291,8 +291,9 @@ export class JuliaSession extends EventEmitter<SessionEvents> {
       const why = error instanceof SessionError ? error.message : `${error instanceof Error ? error.message : error}${tail(run)}`;
       throw new SessionError('start-failed', `Julia did not start the agent: ${why}`);
     }
-    run.conn.onClose(() => {
-      if (run.stopping || this.running !== run) return;
+    run.conn.onClose(async () => {
+      // Usually the process is exiting and its exit explains why; a live process without its agent is useless.
+      if (run.stopping || (await settlesWithin(run.exited, 1000)) || run.stopping) return;
       run.killReason = 'the agent closed its connection';
       signalGroup(run.pid, 'SIGKILL');
     });
@@ -312,6 +313,7 @@ export class JuliaSession extends EventEmitter<SessionEvents> {
 
   private onExit(run: Running, result: ExitInfo, rejectDeath: (error: SessionError) => void): void {
     untrackProcessGroup(run.pid);
+    signalGroup(run.pid, 'SIGKILL'); // whatever the user's code spawned must not outlive the session
     run.conn?.dispose();
     run.socket.dispose();
     this.throttle.dispose();
