@@ -16,6 +16,10 @@
 // Undefined symbols must come from the Julia runtime (libjulia, which also exports libuv), libc/libm, or the
 // compiler runtime helpers LLVM calls for Int128/Float16 arithmetic; slots (jlgv_*) and entries (jlentry_*)
 // must be defined in the object itself. A `julia.*`/`llvm.*` name means Julia's lowering passes did not run.
+//
+// Baked addresses: a pointer constant from the capture process (e.g. a `Ptr` value Julia folded into the code)
+// carries no relocation and is invisible in the object, so the module's IR is scanned for `inttoptr` of an integer
+// constant. Values below 4096 are never mapped and are used as sentinels, so they are allowed.
 import { EM_X86_64, ET_REL, readElf, SHN_UNDEF, STT_SECTION, type ElfObject, type ElfRelocation, type ElfSection } from './elf.ts';
 
 export const R_X86_64 = {
@@ -56,7 +60,8 @@ export interface CheckResult {
 const SHF_ALLOC = 2n;
 const loaded = (s: ElfSection) => (s.flags & SHF_ALLOC) !== 0n || s.name === '.eh_frame';
 
-export function checkObject(bytes: Uint8Array): CheckResult {
+/** `checkObject(bytes, irText)`: the object, and the module's IR as it went into code generation. */
+export function checkObject(bytes: Uint8Array, irText?: string): CheckResult {
   let elf: ElfObject;
   try {
     elf = readElf(bytes);
@@ -84,6 +89,7 @@ export function checkObject(bytes: Uint8Array): CheckResult {
     if (why) bad.set(why, (bad.get(why) ?? 0) + 1);
   }
   for (const [why, n] of bad) violations.push(n > 1 ? `${why} (${n} times)` : why);
+  if (irText !== undefined) violations.push(...findBakedAddresses(irText));
   return { undefinedSymbols, violations, counts: { relocations: elf.relocations.length, byType } };
 }
 
@@ -103,4 +109,27 @@ function relocationProblem(r: ElfRelocation): string | undefined {
     default:
       return `${what}: relocation type not allowed`;
   }
+}
+
+const INTTOPTR_CONST = /inttoptr \(?i(?:64|32) (-?\d+) to /g;
+const MIN_ADDRESS = 4096n;
+
+/** One violation per baked address, naming the function (or global) whose IR contains it. */
+export function findBakedAddresses(irText: string): string[] {
+  const found: string[] = [];
+  for (const m of irText.matchAll(INTTOPTR_CONST)) {
+    const v = BigInt(m[1]);
+    if ((v < 0n ? -v : v) < MIN_ADDRESS) continue;
+    found.push(`baked absolute address 0x${BigInt.asUintN(64, v).toString(16)} (inttoptr constant) in ${ownerOf(irText, m.index)}`);
+  }
+  return found;
+}
+
+function ownerOf(irText: string, at: number): string {
+  const lineStart = irText.lastIndexOf('\n', at) + 1;
+  const global = /^(@[^\s=]+) =/.exec(irText.slice(lineStart, lineStart + 300));
+  if (global) return `the initializer of ${global[1]}`;
+  const def = irText.lastIndexOf('\ndefine ', at);
+  const name = def >= 0 ? /@("[^"]+"|[^\s(]+)\(/.exec(irText.slice(def, def + 2000))?.[1] : undefined;
+  return name ? `function ${name}` : 'the module';
 }

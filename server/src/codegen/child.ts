@@ -40,7 +40,7 @@ function run(req: CodegenRequest): CodegenResponse {
     throw e;
   }
   const t1 = process.hrtime.bigint();
-  const checked = checkObject(emitted.bytes);
+  const checked = checkObject(emitted.bytes, emitted.irText);
   const check = since(t1);
   if (checked.violations.length) {
     throw new StageError('check', `object check failed: ${checked.violations.slice(0, 5).join('; ')}${checked.violations.length > 5 ? ` (+${checked.violations.length - 5} more)` : ''}`, checked.violations);

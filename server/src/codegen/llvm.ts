@@ -45,6 +45,8 @@ function bind(lib: LibraryHandle) {
       c: Ptr, b: Ptr, mod: OutPtr, msg: OutPtr) => number,
     verifyModule: f('int LLVMVerifyModule(void* mod, int action, _Out_ void** msg)') as (m: Ptr, a: number, msg: OutPtr) => number,
     moduleDispose: f('void LLVMDisposeModule(void* mod)') as (m: Ptr) => void,
+    stripDebugInfo: f('int LLVMStripModuleDebugInfo(void* mod)') as (m: Ptr) => number,
+    printModule: f('void* LLVMPrintModuleToString(void* mod)') as (m: Ptr) => Ptr,
     firstFunction: f('void* LLVMGetFirstFunction(void* mod)') as (m: Ptr) => Ptr | null,
     nextFunction: f('void* LLVMGetNextFunction(void* fn)') as (fn: Ptr) => Ptr | null,
     isDeclaration: f('int LLVMIsDeclaration(void* global)') as (g: Ptr) => number,
