@@ -1,0 +1,29 @@
+// Reads the extension's settings (all under `julia.cache.*`) into the shape the server expects.
+import * as vscode from 'vscode';
+import { defaultSettings, type ServerSettings } from '../../shared/src/protocol.ts';
+
+export const SETTINGS_SECTION = 'julia.cache';
+
+export function readSettings(): ServerSettings {
+  const c = vscode.workspace.getConfiguration(SETTINGS_SECTION);
+  const trusted = vscode.workspace.isTrusted;
+  return {
+    juliaPath: c.get<string>('juliaPath', defaultSettings.juliaPath).trim(),
+    juliaArgs: c.get<string[]>('juliaArgs', defaultSettings.juliaArgs),
+    cacheDir: c.get<string>('cacheDir', defaultSettings.cacheDir),
+    autoLoad: c.get<boolean>('autoLoad', defaultSettings.autoLoad),
+    autoStart: c.get<boolean>('autoStart', defaultSettings.autoStart),
+    maxCacheMB: c.get<number>('maxCacheMB', defaultSettings.maxCacheMB),
+    trusted,
+  };
+}
+
+/** Fires when any `julia.cache.*` setting changes or the workspace becomes trusted: both change what the server may do. */
+export function onSettingsChanged(listener: () => void): vscode.Disposable {
+  return vscode.Disposable.from(
+    vscode.workspace.onDidChangeConfiguration((e) => {
+      if (e.affectsConfiguration(SETTINGS_SECTION)) listener();
+    }),
+    vscode.workspace.onDidGrantWorkspaceTrust(listener),
+  );
+}
