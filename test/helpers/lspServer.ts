@@ -3,6 +3,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
+import type { InitializeResult } from 'vscode-languageserver/node';
 import { createMessageConnection, StreamMessageReader, StreamMessageWriter, type MessageConnection } from 'vscode-jsonrpc/node';
 import type { EvaluationFinishedParams, OutputParams, ServerSettings, SessionStatus } from '../../shared/src/protocol.ts';
 import { waitUntil } from './wait.ts';
@@ -12,6 +13,7 @@ export const repo = join(__dirname, '..', '..');
 export interface LspServer {
   conn: MessageConnection;
   proc: ChildProcess;
+  initializeResult: InitializeResult;
   statuses: SessionStatus[];
   outputs: OutputParams[];
   finished: EvaluationFinishedParams[];
@@ -36,6 +38,7 @@ export async function startLspServer(
   const server: LspServer = {
     conn,
     proc,
+    initializeResult: { capabilities: {} },
     statuses: [],
     outputs: [],
     finished: [],
@@ -58,7 +61,7 @@ export async function startLspServer(
   conn.onNotification('window/logMessage', (m: { message: string }) => void server.logs.push(m.message));
   conn.listen();
   const workspace = options.workspace;
-  await conn.sendRequest('initialize', {
+  server.initializeResult = await conn.sendRequest('initialize', {
     processId: process.pid,
     rootUri: workspace ? pathToFileURL(workspace).href : null,
     workspaceFolders: workspace ? [{ uri: pathToFileURL(workspace).href, name: 'ws' }] : null,

@@ -1,0 +1,147 @@
+// The real language server over stdio, driven by vscode-jsonrpc as the LSP client, with real Julia behind it.
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import { ResponseError } from 'vscode-jsonrpc/node';
+import { ServerCommands, type EvaluateResult, type SessionStatus } from '../../shared/src/protocol.ts';
+import { startLspServer, type LspServer } from '../helpers/lspServer.ts';
+import { isAlive, waitUntil } from '../helpers/wait.ts';
+
+describe('language server with a session', () => {
+  let server: LspServer;
+  before(async () => {
+    server = await startLspServer();
+  });
+  after(async () => {
+    const pids = server.statuses.map((s) => s.pid).filter((p): p is number => p !== undefined);
+    assert.equal(await server.close(), 0);
+    assert.ok(pids.length > 0);
+    for (const pid of new Set(pids)) assert.equal(isAlive(pid), false, `julia ${pid} is gone after shutdown`);
+  });
+
+  test('initialize advertises every server command', async () => {
+    const commands = server.initializeResult.capabilities.executeCommandProvider?.commands ?? [];
+    assert.deepEqual([...commands].sort(), Object.values(ServerCommands).sort());
+    // The session is not started before it is needed (autoStart is off in these tests).
+    const status: SessionStatus = await server.conn.sendRequest('julia/sessionStatus');
+    assert.equal(status.state, 'stopped');
+  });
+
+  test('evaluate starts a session, streams output and notifies the result', async () => {
+    const result: EvaluateResult = await server.conn.sendRequest('julia/evaluate', {
+      code: 'println("hello from julia")\n1 + 41',
+      file: 'test.jl',
+      line: 1,
+    });
+    assert.equal(result.ok, true);
+    assert.equal(result.display, '42');
+    assert.equal((result as { statements?: unknown }).statements, undefined, 'agent internals stay in the server');
+    assert.ok(result.timing.totalMs >= 0);
+    assert.match(server.stdoutText(), /hello from julia\n/);
+    const states = server.statuses.map((s) => s.state);
+    assert.deepEqual(states.slice(0, 2), ['starting', 'idle']);
+    assert.ok(states.includes('busy'));
+    await waitUntil(() => server.finished.length > 0, 2000, 'evaluationFinished');
+    assert.equal(server.finished[0].code, 'println("hello from julia")');
+    assert.equal(server.finished[0].result.display, '42');
+  });
+
+  test('workspace/executeCommand reaches the same handlers', async () => {
+    const result: EvaluateResult = await server.conn.sendRequest('workspace/executeCommand', {
+      command: ServerCommands.evaluate,
+      arguments: [{ code: 'string(:via, :command)' }],
+    });
+    assert.equal(result.display, '"viacommand"');
+    const status: SessionStatus = await server.conn.sendRequest('workspace/executeCommand', { command: ServerCommands.sessionStatus });
+    assert.equal(status.state, 'idle');
+    assert.equal(status.juliaVersion, '1.5.3');
+  });
+
+  test('malformed requests get clear errors and the server keeps working', async () => {
+    await assert.rejects(server.conn.sendRequest('julia/evaluate', { code: 42 }), (e: unknown) => {
+      assert.ok(e instanceof ResponseError);
+      assert.equal(e.code, -32602);
+      assert.match(e.message, /`code` must be a string/);
+      return true;
+    });
+    await assert.rejects(server.conn.sendRequest('julia/evaluate', 'not an object'), /expects an object/);
+    await assert.rejects(server.conn.sendRequest('workspace/executeCommand', { command: 'julia.server.nope' }), /unknown command "julia.server.nope"/);
+    await assert.rejects(server.conn.sendRequest('julia/deleteCacheEntry', {}), /expects \{ id: string \}/);
+    const result: EvaluateResult = await server.conn.sendRequest('julia/evaluate', { code: '"still alive"' });
+    assert.equal(result.display, '"still alive"');
+  });
+
+  test('cache requests answer "cache not available" until the cache is wired in', async () => {
+    for (const method of ['julia/saveCompiledWork', 'julia/cacheEntries', 'julia/clearCache']) {
+      await assert.rejects(server.conn.sendRequest(method), /cache not available/, method);
+    }
+  });
+
+  test('interrupt through the server stops a running loop', async () => {
+    const running = server.conn.sendRequest('julia/evaluate', { code: 'while true end' }) as Promise<EvaluateResult>;
+    await waitUntil(() => server.statuses.at(-1)?.state === 'busy', 5000, 'busy');
+    await server.conn.sendRequest('julia/interrupt');
+    const result = await running;
+    assert.equal(result.error?.kind, 'interrupted');
+    assert.equal(((await server.conn.sendRequest('julia/evaluate', { code: '1' })) as EvaluateResult).display, '1');
+  });
+
+  test('restart gives a new process; stop ends it', async () => {
+    const before: SessionStatus = await server.conn.sendRequest('julia/sessionStatus');
+    const restarted: SessionStatus = await server.conn.sendRequest('julia/restartSession');
+    assert.equal(restarted.state, 'idle');
+    assert.notEqual(restarted.pid, before.pid);
+    assert.equal(isAlive(before.pid!), false);
+    const stopped: SessionStatus = await server.conn.sendRequest('julia/stopSession');
+    assert.equal(stopped.state, 'stopped');
+    assert.equal(isAlive(restarted.pid!), false);
+    const started: SessionStatus = await server.conn.sendRequest('julia/startSession');
+    assert.equal(started.state, 'idle');
+  });
+});
+
+describe('language server failures and start-up', () => {
+  test('a missing julia: clear error response and a dead status with the same message', async () => {
+    const server = await startLspServer({ settings: { juliaPath: '/opt/no-julia/bin/julia' } });
+    try {
+      await assert.rejects(server.conn.sendRequest('julia/startSession'), /Julia not found at \/opt\/no-julia\/bin\/julia: install Julia 1\.5\.3 or set julia\.cache\.juliaPath/);
+      const dead = await server.waitForState('dead', 5000);
+      assert.match(dead.message ?? '', /Julia not found/);
+      await assert.rejects(server.conn.sendRequest('julia/evaluate', { code: '1' }), /Julia not found/);
+    } finally {
+      assert.equal(await server.close(), 0);
+    }
+  });
+
+  test('auto-start in a trusted workspace with a .jl file; nothing starts when untrusted', async () => {
+    const workspace = mkdtempSync(join(tmpdir(), 'jlc-ws-'));
+    writeFileSync(join(workspace, 'script.jl'), 'println(1)\n');
+    try {
+      const trusted = await startLspServer({ workspace, settings: { autoStart: true, trusted: true } });
+      const idle = await trusted.waitForState('idle');
+      assert.equal(await trusted.close(), 0);
+      assert.equal(isAlive(idle.pid!), false);
+
+      const untrusted = await startLspServer({ workspace, settings: { autoStart: true, trusted: false } });
+      await new Promise((r) => setTimeout(r, 1500));
+      const status: SessionStatus = await untrusted.conn.sendRequest('julia/sessionStatus');
+      assert.equal(status.state, 'stopped');
+      assert.equal(await untrusted.close(), 0);
+    } finally {
+      rmSync(workspace, { recursive: true, force: true });
+    }
+  });
+
+  test('SIGTERM to the server leaves no Julia process behind', async () => {
+    const server = await startLspServer();
+    const status: SessionStatus = await server.conn.sendRequest('julia/startSession');
+    assert.ok(status.pid && isAlive(status.pid));
+    const exited = new Promise((resolve) => server.proc.once('exit', resolve));
+    server.proc.kill('SIGTERM');
+    await exited;
+    server.conn.dispose();
+    await waitUntil(() => !isAlive(status.pid!), 3000, 'julia to be gone');
+  });
+});
