@@ -90,6 +90,7 @@ export function startServer(connection: Connection, options: ServerOptions = {})
 
   connection.onInitialized(() => {
     const { session, settings, workspaceRoot } = ready();
+    void connection.sendNotification(SessionStatusNotification.type, session.status());
     if (!settings.autoStart || !settings.trusted || !workspaceRoot) return;
     void containsJuliaFile(workspaceRoot).then((hasJulia) => {
       // A failed start is already reported through the status notification (state 'dead' with a message).

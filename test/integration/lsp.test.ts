@@ -41,7 +41,7 @@ describe('language server with a session', () => {
     assert.ok(result.timing.totalMs >= 0);
     assert.match(server.stdoutText(), /hello from julia\n/);
     const states = server.statuses.map((s) => s.state);
-    assert.deepEqual(states.slice(0, 2), ['starting', 'idle']);
+    assert.deepEqual(states.slice(0, 3), ['stopped', 'starting', 'idle'], 'initial status, then the start');
     assert.ok(states.includes('busy'));
     await waitUntil(() => server.finished.length > 0, 2000, 'evaluationFinished');
     assert.equal(server.finished[0].code, 'println("hello from julia")');

@@ -20,5 +20,5 @@ test('exit descriptions name the signal or code', () => {
   assert.match(describeExit({ signal: 'SIGKILL' }), /killed by SIGKILL/);
   assert.match(describeExit({ signal: 'SIGSEGV' }), /crash inside Julia/);
   assert.match(describeExit({ exitCode: 3 }), /code 3/);
-  assert.match(describeExit({ exitCode: 0 }, 'the agent closed its connection'), /agent closed its connection/);
+  assert.match(describeExit({ exitCode: 0 }, 'the agent closed its connection'), /ended: the agent closed its connection/);
 });

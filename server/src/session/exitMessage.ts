@@ -12,7 +12,7 @@ const SIGNAL_HINTS: Record<string, string> = {
 };
 
 export function describeExit(exit: ExitInfo, killReason?: string): string {
-  if (killReason) return `The Julia session was stopped because ${killReason}.`;
+  if (killReason) return `The Julia session ended: ${killReason}.`;
   if (exit.signal) {
     const hint = SIGNAL_HINTS[exit.signal];
     return `Julia was killed by ${exit.signal}${hint ? ` (${hint})` : ''}.`;

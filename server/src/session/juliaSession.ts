@@ -135,7 +135,11 @@ export class JuliaSession extends EventEmitter<SessionEvents> {
     const run = this.running;
     if (!run || this.state !== 'busy') return false;
     const seq = this.evalSeq;
-    process.kill(run.pid, 'SIGINT');
+    try {
+      process.kill(run.pid, 'SIGINT');
+    } catch {
+      return false; // it is exiting; its exit is reported separately
+    }
     clearTimeout(this.interruptTimer);
     const force = (left: number) => {
       if (this.evalSeq !== seq || this.state !== 'busy' || this.running !== run || left === 0) return;
@@ -331,6 +335,7 @@ export class JuliaSession extends EventEmitter<SessionEvents> {
   /** shutdown request, then SIGTERM, then SIGKILL to the whole group; resolves when the process is gone. */
   private async terminate(run: Running): Promise<void> {
     run.stopping = true;
+    run.killReason ??= 'it was stopped or restarted';
     const gone = (ms: number) => settlesWithin(run.exited, ms);
     if (run.conn && this.state === 'idle') {
       await settlesWithin(run.conn.sendRequest('shutdown', {}), SHUTDOWN_GRACE_MS);
