@@ -20,7 +20,7 @@
 // Baked addresses: a pointer constant from the capture process (e.g. a `Ptr` value Julia folded into the code)
 // carries no relocation and is invisible in the object, so the module's IR is scanned for `inttoptr` of an integer
 // constant. Values below 4096 are never mapped and are used as sentinels, so they are allowed.
-import { EM_X86_64, ET_REL, readElf, SHN_UNDEF, STT_SECTION, type ElfObject, type ElfRelocation, type ElfSection } from './elf.ts';
+import { EM_X86_64, readElf, SHN_UNDEF, STT_SECTION, type ElfObject, type ElfRelocation, type ElfSection } from './elf.ts';
 
 export const R_X86_64 = {
   NONE: 0, '64': 1, PC32: 2, GOT32: 3, PLT32: 4, COPY: 5, GLOB_DAT: 6, JUMP_SLOT: 7, RELATIVE: 8, GOTPCREL: 9,
@@ -50,7 +50,7 @@ export function isAllowedExternal(name: string): boolean {
 }
 
 export interface CheckResult {
-  /** undefined symbols the loader must resolve, sorted */
+  /** undefined symbols that relocations use (the loader must resolve them), sorted */
   undefinedSymbols: string[];
   /** empty when the object may be cached */
   violations: string[];
@@ -69,10 +69,11 @@ export function checkObject(bytes: Uint8Array, irText?: string): CheckResult {
     return { undefinedSymbols: [], violations: [(e as Error).message], counts: { relocations: 0, byType: {} } };
   }
   const violations: string[] = [];
-  if (elf.type !== ET_REL) violations.push(`ELF type ${elf.type} is not a relocatable object (ET_REL)`);
   if (elf.machine !== EM_X86_64) violations.push(`ELF machine ${elf.machine} is not x86-64`);
 
-  const undefinedSymbols = [...new Set(elf.symbols.filter((s) => s.shndx === SHN_UNDEF && s.name !== '').map((s) => s.name))].sort();
+  // Only undefined symbols some relocation uses are resolved at link time (a compiler may list others, e.g. gcc's
+  // _GLOBAL_OFFSET_TABLE_), so those are the ones that must be allowed and that the loader must provide.
+  const undefinedSymbols = [...new Set(elf.relocations.filter((r) => r.symbol.shndx === SHN_UNDEF && r.symbol.name !== '').map((r) => r.symbol.name))].sort();
   for (const name of undefinedSymbols) {
     if (isAllowedExternal(name)) continue;
     if (/^(jlgv_|jlentry_)/.test(name)) violations.push(`undefined symbol ${name}: slots and entries must be defined in the object`);
@@ -129,7 +130,7 @@ function ownerOf(irText: string, at: number): string {
   const lineStart = irText.lastIndexOf('\n', at) + 1;
   const global = /^(@[^\s=]+) =/.exec(irText.slice(lineStart, lineStart + 300));
   if (global) return `the initializer of ${global[1]}`;
-  const def = irText.lastIndexOf('\ndefine ', at);
+  const def = irText.startsWith('define ') ? Math.max(0, irText.lastIndexOf('\ndefine ', at)) : irText.lastIndexOf('\ndefine ', at);
   const name = def >= 0 ? /@("[^"]+"|[^\s(]+)\(/.exec(irText.slice(def, def + 2000))?.[1] : undefined;
   return name ? `function ${name}` : 'the module';
 }

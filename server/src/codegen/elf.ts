@@ -1,4 +1,4 @@
-// A small reader for ELF64 little-endian relocatable objects: sections, symbols, RELA relocations. Every offset
+// A small reader for ELF64 little-endian relocatable objects (ET_REL; anything else is refused): sections, symbols, RELA relocations. Every offset
 // read from the file is bounds-checked, so a truncated or hostile object gives an ElfError, never garbage.
 
 export class ElfError extends Error {
@@ -85,6 +85,7 @@ export function readElf(bytes: Uint8Array): ElfObject {
   if (bytes[4] !== 2) throw new ElfError('not ELF64');
   if (bytes[5] !== 1) throw new ElfError('not little-endian');
   const type = view.getUint16(16, true);
+  if (type !== ET_REL) throw new ElfError(`type ${type} is not a relocatable object (ET_REL)`);
   const machine = view.getUint16(18, true);
   const shoff = u64(40, 'e_shoff');
   const shentsize = view.getUint16(58, true);
