@@ -5,7 +5,7 @@ import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, renameSync
 import * as path from 'node:path';
 import { afterEach, beforeEach, test } from 'node:test';
 import { openStore } from '../../server/src/cache/store.ts';
-import { bytes, identity, method, sandbox, setLastUsed, type Sandbox } from './fixtures/cacheFixtures.ts';
+import { bytes, elf, identity, method, sandbox, setLastUsed, type Sandbox } from './fixtures/cacheFixtures.ts';
 
 let sb: Sandbox;
 beforeEach(() => {
@@ -15,7 +15,7 @@ afterEach(() => sb.cleanup());
 
 test('write then read returns the same verified bytes and metadata', async () => {
   const store = await sb.open();
-  const object = bytes(70_000, 1);
+  const object = elf(70_000, 1);
   const plan = bytes(1_000, 2);
   const w = await store.writeEntry({ object, plan, methods: [method('f(::Int64)'), method('g(::String)', [])] });
   assert.ok(w.ok, !w.ok ? w.error : '');
@@ -50,7 +50,7 @@ test('write then read returns the same verified bytes and metadata', async () =>
 test('object and plan can be given as file paths', async () => {
   const store = await sb.open();
   const objectPath = path.join(sb.dir, 'in.o');
-  writeFileSync(objectPath, bytes(5000, 3));
+  writeFileSync(objectPath, elf(5000, 3));
   const w = await store.writeEntry({ object: objectPath, plan: Buffer.from('plan'), methods: [method('h()')] });
   assert.ok(w.ok);
   const r = await store.readEntry(w.value);
@@ -65,11 +65,13 @@ test('invalid save requests are errors, not exceptions', async () => {
   const store = await sb.open();
   const cases: unknown[] = [
     null,
+    { object: elf(10, 1), plan: Buffer.alloc(1), methods: 'f()' },
     { object: Buffer.alloc(1), plan: Buffer.alloc(1), methods: [] },
     { object: Buffer.alloc(1), plan: Buffer.alloc(1), methods: [{ signature: '', requires: [] }] },
     { object: Buffer.alloc(1), plan: Buffer.alloc(1), methods: [{ signature: 'f()', requires: [3] }] },
     { object: Buffer.alloc(1), plan: Buffer.alloc(1), methods: [{ signature: 'f()', requires: [], compileMs: -1 }] },
     { object: 42, plan: Buffer.alloc(1), methods: [method('f()')] },
+    { object: Buffer.from('BC\xc0\xde not an object'), plan: Buffer.alloc(1), methods: [method('f()')] },
   ];
   for (const c of cases) {
     const r = await store.writeEntry(c as never);
@@ -113,7 +115,7 @@ test('the key directory defaults to JLCACHE_KEY_DIR and must not live inside the
 
 test("another user's entries (other key) are listed as rejected and never read", async () => {
   const mine = await sb.open();
-  const w = await mine.writeEntry({ object: bytes(100, 4), plan: bytes(10, 5), methods: [method('f()')] });
+  const w = await mine.writeEntry({ object: elf(100, 4), plan: bytes(10, 5), methods: [method('f()')] });
   assert.ok(w.ok);
   // Same cache directory (e.g. cloned with a repository), different user key.
   const r = await openStore(sb.root, identity(), { keyDir: path.join(sb.dir, 'other-user') });
@@ -134,7 +136,7 @@ test("another user's entries (other key) are listed as rejected and never read",
 
 test('markUsed cannot launder a foreign entry into a trusted one', async () => {
   const mine = await sb.open();
-  const w = await mine.writeEntry({ object: bytes(100, 6), plan: bytes(10, 7), methods: [method('f()')] });
+  const w = await mine.writeEntry({ object: elf(100, 6), plan: bytes(10, 7), methods: [method('f()')] });
   assert.ok(w.ok);
   const other = await openStore(sb.root, identity(), { keyDir: path.join(sb.dir, 'other-user') });
   assert.ok(other.ok);
@@ -148,11 +150,11 @@ test('markUsed cannot launder a foreign entry into a trusted one', async () => {
 
 test('entries of another Julia build, CPU or TLS offset are stale with a readable reason', async () => {
   const old = await sb.open(identity({ sysimageSha256: 'c'.repeat(64) }));
-  assert.ok((await old.writeEntry({ object: bytes(10, 8), plan: bytes(10, 9), methods: [method('a()')] })).ok);
+  assert.ok((await old.writeEntry({ object: elf(10, 8), plan: bytes(10, 9), methods: [method('a()')] })).ok);
   const cpu = await sb.open(identity({ cpuName: 'skylake-avx512' }));
-  assert.ok((await cpu.writeEntry({ object: bytes(10, 8), plan: bytes(10, 9), methods: [method('b()')] })).ok);
+  assert.ok((await cpu.writeEntry({ object: elf(10, 8), plan: bytes(10, 9), methods: [method('b()')] })).ok);
   const tls = await sb.open(identity({ tlsOffset: -15736 }));
-  assert.ok((await tls.writeEntry({ object: bytes(10, 8), plan: bytes(10, 9), methods: [method('c()')] })).ok);
+  assert.ok((await tls.writeEntry({ object: elf(10, 8), plan: bytes(10, 9), methods: [method('c()')] })).ok);
 
   const now = await sb.open();
   const list = await now.listEntries();
@@ -173,9 +175,9 @@ test('entries of another Julia build, CPU or TLS offset are stale with a readabl
 test('deleteEntry removes one entry (of any identity); clear removes everything', async () => {
   const a = await sb.open();
   const b = await sb.open(identity({ juliaVersion: '1.6.0' }));
-  const w1 = await a.writeEntry({ object: bytes(10, 1), plan: bytes(10, 2), methods: [method('x()')] });
-  const w2 = await a.writeEntry({ object: bytes(10, 3), plan: bytes(10, 4), methods: [method('y()')] });
-  const w3 = await b.writeEntry({ object: bytes(10, 5), plan: bytes(10, 6), methods: [method('z()')] });
+  const w1 = await a.writeEntry({ object: elf(10, 1), plan: bytes(10, 2), methods: [method('x()')] });
+  const w2 = await a.writeEntry({ object: elf(10, 3), plan: bytes(10, 4), methods: [method('y()')] });
+  const w3 = await b.writeEntry({ object: elf(10, 5), plan: bytes(10, 6), methods: [method('z()')] });
   assert.ok(w1.ok && w2.ok && w3.ok);
 
   assert.ok((await a.deleteEntry(w1.value)).ok);
@@ -192,12 +194,12 @@ test('deleteEntry removes one entry (of any identity); clear removes everything'
   list = await a.listEntries();
   assert.ok(list.ok && list.value.length === 0);
   // The store keeps working after a clear.
-  assert.ok((await a.writeEntry({ object: bytes(10, 7), plan: bytes(10, 8), methods: [method('w()')] })).ok);
+  assert.ok((await a.writeEntry({ object: elf(10, 7), plan: bytes(10, 8), methods: [method('w()')] })).ok);
 });
 
 test('markUsed updates lastUsedAt (signed), at most once a minute', async () => {
   const store = await sb.open();
-  const w = await store.writeEntry({ object: bytes(10, 1), plan: bytes(10, 2), methods: [method('x()')] });
+  const w = await store.writeEntry({ object: elf(10, 1), plan: bytes(10, 2), methods: [method('x()')] });
   assert.ok(w.ok);
   const metaPath = path.join(sb.root, 'v1', store.identity.key, 'entries', w.value, 'meta.json');
   const first = JSON.parse(readFileSync(metaPath, 'utf8'));
@@ -216,7 +218,7 @@ test('markUsed updates lastUsedAt (signed), at most once a minute', async () => 
 
 test('symlinks planted in the cache are never followed', async () => {
   const store = await sb.open();
-  const w = await store.writeEntry({ object: bytes(10, 1), plan: bytes(10, 2), methods: [method('x()')] });
+  const w = await store.writeEntry({ object: elf(10, 1), plan: bytes(10, 2), methods: [method('x()')] });
   assert.ok(w.ok);
   const entries = path.join(sb.root, 'v1', store.identity.key, 'entries');
   const outside = path.join(sb.dir, 'outside');
@@ -241,7 +243,7 @@ test('symlinks planted in the cache are never followed', async () => {
   // The entries directory itself replaced by a symlink: the store refuses to write through it.
   renameSync(entries, path.join(sb.dir, 'moved-entries'));
   symlinkSync(outside, entries);
-  const write = await store.writeEntry({ object: bytes(10, 1), plan: bytes(10, 2), methods: [method('x()')] });
+  const write = await store.writeEntry({ object: elf(10, 1), plan: bytes(10, 2), methods: [method('x()')] });
   assert.ok(!write.ok);
   assert.match(write.error, /symbolic link/);
   assert.deepEqual(readdirSync(outside), ['secret']);
@@ -278,7 +280,7 @@ test('entries written by another cache format are stale', async () => {
 
 test('an entry larger than the cache cap is refused', async () => {
   const store = await sb.open(undefined, { maxMB: 0.01 });
-  const r = await store.writeEntry({ object: bytes(20_000, 1), plan: bytes(10, 2), methods: [method('x()')] });
+  const r = await store.writeEntry({ object: elf(20_000, 1), plan: bytes(10, 2), methods: [method('x()')] });
   assert.ok(!r.ok);
   assert.match(r.error, /more than the cache limit/);
 });

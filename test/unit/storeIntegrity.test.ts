@@ -8,7 +8,7 @@ import { sha256Hex } from '../../server/src/cache/files.ts';
 import { canonicalJson, loadOrCreateKey } from '../../server/src/cache/hmacKey.ts';
 import { signMeta } from '../../server/src/cache/meta.ts';
 import type { Store } from '../../server/src/cache/store.ts';
-import { bytes, method, prng, sandbox, type Sandbox } from './fixtures/cacheFixtures.ts';
+import { bytes, elf, method, prng, sandbox, type Sandbox } from './fixtures/cacheFixtures.ts';
 
 let sb: Sandbox;
 let store: Store;
@@ -18,7 +18,7 @@ let dir: string;
 beforeEach(async () => {
   sb = sandbox();
   store = await sb.open();
-  const w = await store.writeEntry({ object: bytes(4096, 11), plan: bytes(512, 12), methods: [method('f(::Int64)'), method('g()')] });
+  const w = await store.writeEntry({ object: elf(4096, 11), plan: bytes(512, 12), methods: [method('f(::Int64)'), method('g()')] });
   assert.ok(w.ok);
   id = w.value;
   dir = path.join(sb.root, 'v1', store.identity.key, 'entries', id);
@@ -84,7 +84,7 @@ test('incomplete entries (missing files) are quarantined', async () => {
     ['object.o', /incomplete entry: object\.o is missing/],
   ];
   for (const [file, reason] of cases) {
-    const w = await store.writeEntry({ object: bytes(64, 1), plan: bytes(8, 2), methods: [method('x()')] });
+    const w = await store.writeEntry({ object: elf(64, 1), plan: bytes(8, 2), methods: [method('x()')] });
     assert.ok(w.ok);
     unlinkSync(path.join(sb.root, 'v1', store.identity.key, 'entries', w.value, file));
     const r = await store.readEntry(w.value);

@@ -75,6 +75,7 @@ interface Found {
 }
 
 const DEFAULT_MAX_MB = 512;
+const ELF_MAGIC = Buffer.from([0x7f, 0x45, 0x4c, 0x46]);
 /** lastUsedAt is rewritten at most this often per entry: marking an entry used stays cheap. */
 const USE_RESOLUTION_MS = 60_000;
 
@@ -146,6 +147,7 @@ export class Store {
       if (methodsWhy) return fail(`invalid entry: ${methodsWhy}`);
       const object = await bytesOf(req.object, 'object');
       if (!object.ok) return object;
+      if (!object.value.subarray(0, 4).equals(ELF_MAGIC)) return fail('the object to save is not an ELF file');
       const plan = await bytesOf(req.plan, 'plan');
       if (!plan.ok) return plan;
       const size = object.value.length + plan.value.length;
