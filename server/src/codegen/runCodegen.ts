@@ -74,7 +74,7 @@ export async function runCodegen(request: CodegenRequest, options: RunCodegenOpt
   }
   if (r.signal || (r.exitCode !== undefined && r.exitCode !== 0)) {
     const how = r.signal ? `was killed by ${r.signal}` : `exited with code ${r.exitCode}`;
-    throw new CodegenError('crashed', `the codegen child ${how}${stderr ? `: ${lastLine(stderr)}` : ''}`, {
+    throw new CodegenError('crashed', `the codegen child ${how}${stderr ? `: ${reasonLine(stderr)}` : ''}`, {
       stderr, signal: r.signal ?? undefined, exitCode: r.exitCode ?? undefined,
     });
   }
@@ -96,6 +96,8 @@ function tail(s: string, lines: number): string {
   return s.split('\n').slice(-lines).join('\n').trim();
 }
 
-function lastLine(s: string): string {
-  return s.split('\n').filter((l) => l.trim() !== '').at(-1) ?? '';
+/** LLVM's own "LLVM ERROR: ..." (or another error line) rather than the native stack trace after it. */
+function reasonLine(s: string): string {
+  const lines = s.split('\n').map((l) => l.trim()).filter((l) => l !== '');
+  return lines.find((l) => l.startsWith('LLVM ERROR')) ?? lines.find((l) => /error/i.test(l)) ?? lines.at(-1) ?? '';
 }
