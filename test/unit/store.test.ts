@@ -61,6 +61,21 @@ test('object and plan can be given as file paths', async () => {
   assert.match(missing.error, /nope\.o.*missing/);
 });
 
+test('concurrent saves in one process serialize; richer method records are trimmed to the stored fields', async () => {
+  const store = await sb.open();
+  const writes = await Promise.all(
+    Array.from({ length: 6 }, (_, i) =>
+      store.writeEntry({ object: elf(1000, i), plan: bytes(10, i), methods: [{ ...method(`p${i}()`), symbol: { invoke: 'jfptr_x' } } as never] }),
+    ),
+  );
+  assert.ok(writes.every((w) => w.ok));
+  const sigs = await store.cachedSignatures();
+  assert.ok(sigs.ok && sigs.value.size === 6);
+  const r = await store.readEntry((writes[0] as { value: string }).value);
+  assert.ok(r.ok);
+  assert.deepEqual(Object.keys(r.value.meta.methods[0]).sort(), ['compileMs', 'requires', 'signature']);
+});
+
 test('invalid save requests are errors, not exceptions', async () => {
   const store = await sb.open();
   const cases: unknown[] = [

@@ -97,14 +97,17 @@ function checkFiles(v: unknown): string | null {
   return null;
 }
 
-/** Also used by the store to validate what a caller asks it to save. */
-export function checkMethods(v: unknown): string | null {
+/**
+ * Also used by the store to validate what a caller asks it to save; there `allowExtraFields` lets callers
+ * pass richer records (e.g. capture.json entries), of which only signature, requires and compileMs are kept.
+ */
+export function checkMethods(v: unknown, allowExtraFields = false): string | null {
   if (!Array.isArray(v)) return 'methods is not a list';
   if (v.length === 0 || v.length > MAX_METHODS) return `methods has ${v.length} items (1..${MAX_METHODS} allowed)`;
   for (let i = 0; i < v.length; i++) {
     const m: unknown = v[i];
     if (!isRecord(m)) return `methods[${i}] is not an object`;
-    const extra = unexpectedKey(m, ['signature', 'requires', 'compileMs']);
+    const extra = unexpectedKey(m, ['signature', 'requires', 'compileMs'], allowExtraFields);
     if (extra) return `methods[${i}]: ${extra}`;
     if (typeof m.signature !== 'string' || m.signature.length === 0 || m.signature.length > MAX_SIGNATURE) return `methods[${i}].signature is not a signature`;
     if (!Array.isArray(m.requires) || m.requires.length > MAX_REQUIRES) return `methods[${i}].requires is not a list`;
@@ -122,8 +125,8 @@ function isRecord(v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
 
-function unexpectedKey(v: Record<string, unknown>, allowed: string[]): string | null {
-  for (const k of Object.keys(v)) if (!allowed.includes(k)) return `unexpected field "${k.slice(0, 40)}"`;
+function unexpectedKey(v: Record<string, unknown>, allowed: string[], allowExtra = false): string | null {
+  if (!allowExtra) for (const k of Object.keys(v)) if (!allowed.includes(k)) return `unexpected field "${k.slice(0, 40)}"`;
   for (const k of allowed) if (!Object.hasOwn(v, k) && k !== 'compileMs') return `field "${k}" is missing`;
   return null;
 }

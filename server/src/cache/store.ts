@@ -143,7 +143,7 @@ export class Store {
   writeEntry(req: WriteRequest): Promise<Result<string>> {
     return guard('cannot save to the cache', async () => {
       if (typeof req !== 'object' || req === null) return fail('nothing to save');
-      const methodsWhy = checkMethods(req.methods);
+      const methodsWhy = checkMethods(req.methods, true);
       if (methodsWhy) return fail(`invalid entry: ${methodsWhy}`);
       const object = await bytesOf(req.object, 'object');
       if (!object.ok) return object;
@@ -344,6 +344,13 @@ export class Store {
   private async clearDebris(): Promise<void> {
     for (const dir of [this.layout.tmpDir, this.layout.trashDir]) {
       for (const name of await listDir(dir)) await rm(path.join(dir, name), { recursive: true, force: true });
+    }
+    // Temp files of lock attempts by processes that died; a live attempt's file exists for microseconds.
+    for (const name of await listDir(this.layout.root)) {
+      const file = path.join(this.layout.root, name);
+      if (/^\.lock(\.break)?\.[0-9a-f]+\.tmp$/.test(name) && Date.now() - (await lstat(file)).mtimeMs > 60_000) {
+        await rm(file, { force: true });
+      }
     }
   }
 }
