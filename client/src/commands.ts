@@ -1,12 +1,12 @@
 // Every command the extension contributes (package.json "contributes.commands"), one small handler each.
 import * as vscode from 'vscode';
-import type { LanguageClient } from 'vscode-languageclient/node';
+import { WorkDoneProgress, type LanguageClient } from 'vscode-languageclient/node';
 import {
   ClearCacheRequest, DeleteCacheEntryRequest, InterruptRequest, RestartSessionRequest, SaveCompiledWorkRequest,
   StartSessionRequest, StopSessionRequest, type CacheEntryInfo, type SaveSummary,
 } from '../../shared/src/protocol.ts';
 import type { CacheView } from './cacheView.ts';
-import { formatBytes } from './format.ts';
+import { saveSummaryText } from './format.ts';
 import { isInputComplete } from './inputComplete.ts';
 import { errorMessage } from './languageClient.ts';
 import type { ReplTerminal } from './replTerminal.ts';
@@ -84,10 +84,27 @@ async function executeFile(repl: ReplTerminal): Promise<void> {
   await repl.execute(doc.getText(), fileName(doc), 1);
 }
 
+let saveCount = 0;
+
 async function saveCompiledWork(client: LanguageClient, log: vscode.LogOutputChannel): Promise<void> {
   const summary = await vscode.window.withProgress(
     { location: vscode.ProgressLocation.Notification, title: 'Julia: saving compiled work' },
-    () => request(() => client.sendRequest(SaveCompiledWorkRequest.type)),
+    async (progress) => {
+      // The server reports its stages (capture, codegen, store) as LSP work-done progress on our token.
+      const token = `juliaCache.save.${++saveCount}`;
+      let percent = 0;
+      const sub = client.onProgress(WorkDoneProgress.type, token, (value) => {
+        if (value.kind === 'end') return;
+        const next = value.percentage ?? percent;
+        progress.report({ message: value.message, increment: Math.max(0, next - percent) });
+        percent = Math.max(percent, next);
+      });
+      try {
+        return await request(() => client.sendRequest<SaveSummary>(SaveCompiledWorkRequest.type.method, { workDoneToken: token }));
+      } finally {
+        sub.dispose();
+      }
+    },
   );
   if (!summary) return;
   const text = saveSummaryText(summary);
@@ -98,11 +115,6 @@ async function saveCompiledWork(client: LanguageClient, log: vscode.LogOutputCha
     for (const s of summary.skipped) log.info(`  ${s.signature}: ${s.reason}`);
     log.show();
   }
-}
-
-export function saveSummaryText(s: SaveSummary): string {
-  const already = s.methodsAlreadyCached ? ` (${s.methodsAlreadyCached} already cached)` : '';
-  return `Saved ${s.methodsSaved} methods (${formatBytes(s.bytes)}) in ${(s.ms / 1000).toFixed(1)} s; ${s.skipped.length} skipped${already}`;
 }
 
 async function clearCache(client: LanguageClient): Promise<void> {

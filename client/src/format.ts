@@ -1,4 +1,5 @@
 // Small human-readable formatters shared by the status bar, the cache view and the messages.
+import type { SaveSummary } from '../../shared/src/protocol.ts';
 
 export function formatMs(ms: number): string {
   if (ms < 1000) return `${Math.round(ms)} ms`;
@@ -19,4 +20,10 @@ export function formatAge(iso: string, now = Date.now()): string {
   if (s < 3600) return `${Math.floor(s / 60)} min ago`;
   if (s < 86400) return `${Math.floor(s / 3600)} h ago`;
   return `${Math.floor(s / 86400)} d ago`;
+}
+
+/** The message after Save Compiled Work, e.g. "Saved 214 methods (512 KB) in 2.4 s; 3 skipped". */
+export function saveSummaryText(s: SaveSummary): string {
+  const already = s.methodsAlreadyCached ? ` (${s.methodsAlreadyCached} already cached)` : '';
+  return `Saved ${s.methodsSaved} methods (${formatBytes(s.bytes)}) in ${(s.ms / 1000).toFixed(1)} s; ${s.skipped.length} skipped${already}`;
 }

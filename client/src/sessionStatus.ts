@@ -35,7 +35,10 @@ export class SessionStatusTracker implements vscode.Disposable {
   }
 
   private async showProblem(message: string): Promise<void> {
-    const choice = await vscode.window.showErrorMessage(`Julia session: ${message}`, 'Open Settings', 'Show Output');
+    // The first line says what happened; Julia's stderr that may follow it is in the log (update() wrote it).
+    const [first, ...rest] = message.split('\n');
+    const more = rest.some((l) => l.trim()) ? ' (details in the output)' : '';
+    const choice = await vscode.window.showErrorMessage(`Julia session: ${first}${more}`, 'Open Settings', 'Show Output');
     if (choice === 'Open Settings') await vscode.commands.executeCommand('workbench.action.openSettings', 'julia.cache.juliaPath');
     else if (choice === 'Show Output') this.log.show(true);
   }

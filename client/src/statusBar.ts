@@ -72,7 +72,8 @@ export class StatusBar implements vscode.Disposable {
     if (s.message) md.appendMarkdown(`$(warning) ${escape(s.message)}\n\n`);
     if (this.last) {
       const t = this.last.result.timing;
-      md.appendMarkdown(`**Last evaluation**: \`${escape(this.last.code)}\`\n\n`);
+      // Backslash escapes do not apply inside a code span: only backticks need replacing.
+      md.appendMarkdown(`**Last evaluation**: \`${this.last.code.replace(/`/g, "'")}\`\n\n`);
       md.appendMarkdown(`- total ${formatMs(t.totalMs)}, of which native compile ${formatMs(t.compileMs)} (${t.methodsCompiled} methods)\n`);
       if (t.coldMs !== undefined) md.appendMarkdown(`- first run without the cache took ${formatMs(t.coldMs)}\n`);
       if (t.savedMs !== undefined) md.appendMarkdown(`- the cache saved ${formatMs(t.savedMs)}\n`);

@@ -1,0 +1,197 @@
+// End to end in a real VS Code (code-server 4.100.3) with the packaged .vsix, driven through headless Chromium like a
+// user: what the status bar, the REPL terminal and the notifications show. Screenshots of every step go to
+// test-artifacts/e2e/vscode/. Run by scripts/e2e.sh (which installs code-server and packages the .vsix first).
+import assert from 'node:assert/strict';
+import { copyFileSync, existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, test, type TestContext } from 'node:test';
+import { isAlive, processesMatching } from '../helpers/wait.ts';
+import { ROOT, startCodeServer, type CodeServer } from './codeServer.ts';
+import { Workbench } from './workbench.ts';
+
+const ARTIFACTS = join(ROOT, 'test-artifacts', 'e2e', 'vscode');
+const VSIX = process.env.VSIX ?? join(ROOT, `julia-compiled-cache-${require(join(ROOT, 'package.json')).version}.vsix`);
+const LATENCY = /Julia 1\.5\.3 · \d+(\.\d+)? m?s/;
+
+const FILES: Record<string, string> = {
+  'hello.jl': ['x = 40 + 2', 'println("hello from julia ", x)', 'function twice(n)', '    return 2n', 'end', 'twice(x)', ''].join('\n'),
+  'script.jl': ['total = sum(i^2 for i in 1:10)', 'println("script total = ", total)', ''].join('\n'),
+  'broken.jl': ['z = (1 + ))', ''].join('\n'),
+};
+
+describe('VS Code (code-server) with the packaged extension', { timeout: 540_000 }, () => {
+  let cs: CodeServer | undefined;
+  let wb: Workbench;
+  let workspace: string;
+
+  before(async () => {
+    assert.ok(existsSync(VSIX), `${VSIX} is missing: run bash scripts/package-vsix.sh`);
+    rmSync(ARTIFACTS, { recursive: true, force: true });
+    workspace = mkdtempSync(join(tmpdir(), 'jlc-e2e-ws-'));
+    for (const [name, text] of Object.entries(FILES)) writeFileSync(join(workspace, name), text);
+    copyFileSync(join(ROOT, 'workloads', 'parser.jl'), join(workspace, 'parser.jl'));
+    cs = await startCodeServer({ vsix: VSIX, workspace, profile: mkdtempSync(join(tmpdir(), 'jlc-e2e-profile-')) });
+    wb = await Workbench.open(cs.url, ARTIFACTS);
+  });
+
+  after(async () => {
+    await wb?.close().catch(() => {});
+    if (!cs) return;
+    await cs.stop();
+    // The extension's Julia sessions run the agent from the installed extension: none may outlive the editor.
+    const left = await processesMatching(cs.extensionsDir);
+    for (const pid of left) if (isAlive(pid)) process.kill(pid, 'SIGKILL');
+    rmSync(workspace, { recursive: true, force: true });
+    rmSync(cs.profile, { recursive: true, force: true });
+    assert.deepEqual(left, [], 'processes of the extension outlived code-server');
+  });
+
+  test('opening a workspace with a .jl file starts a session: the status bar shows Julia 1.5.3', async () => {
+    const text = await wb.waitForStatus(/Julia 1\.5\.3(?!:)/, 90_000);
+    await wb.screenshot('session-started');
+    assert.match(text, /no cache|cache:/, 'the status bar says what the cache is doing');
+  });
+
+  test('Shift+Enter runs the current line, then the next; the REPL shows output and the status bar the latency', async () => {
+    await wb.openFile('hello.jl');
+    await wb.goToLine(1);
+    await wb.page.keyboard.press('Shift+Enter');
+    await wb.waitForTerminal(/julia> x = 40 \+ 2\s+42/);
+    assert.equal(await wb.cursorLine(), 2, 'the cursor advanced to the next line');
+    await wb.page.keyboard.press('Shift+Enter');
+    await wb.waitForTerminal(/hello from julia 42/);
+    const status = await wb.waitForEvaluation('println("hello from julia ", x)');
+    await wb.screenshot('shift-enter-line');
+    assert.match(status, LATENCY);
+  });
+
+  test('Shift+Enter on the first line of a block runs the whole block', async () => {
+    assert.equal(await wb.cursorLine(), 3);
+    await wb.page.keyboard.press('Shift+Enter');
+    await wb.waitForTerminal(/twice \(generic function with 1 method\)/);
+    assert.equal(await wb.cursorLine(), 6, 'the cursor moved past the block');
+    await wb.page.keyboard.press('Shift+Enter');
+    await wb.waitForTerminal(/julia> twice\(x\)\s+84/);
+    await wb.screenshot('shift-enter-block');
+  });
+
+  test('Execute File runs the whole file', async () => {
+    await wb.openFile('script.jl');
+    await wb.runCommand('Julia: Execute File');
+    await wb.waitForTerminal(/script total = 385/);
+    await wb.waitForStatus(LATENCY);
+    await wb.screenshot('execute-file');
+  });
+
+  test('a syntax error shows a clear message in red in the REPL, and the session keeps working', async () => {
+    await wb.openFile('broken.jl');
+    await wb.runCommand('Julia: Execute File');
+    const text = await wb.waitForTerminal(/ERROR: .*syntax/i);
+    assert.match(text, /unexpected "\)"|extra token/);
+    await wb.screenshot('syntax-error');
+    assert.match(await wb.statusText(), /Julia 1\.5\.3(?!:)/, 'the session is still up');
+  });
+
+  test('the REPL terminal: typed input, multi-line blocks, history, and an exception with its stack', async () => {
+    await wb.runCommand('Julia: Open REPL');
+    await wb.page.locator('.terminal-wrapper.active .xterm').click();
+    const type = async (line: string) => {
+      await wb.page.keyboard.type(line);
+      await wb.page.keyboard.press('Enter');
+    };
+    await type('twice(500)');
+    await wb.waitForTerminal(/julia> twice\(500\)\s+1000/);
+    await type('begin');
+    await type('  a = 6');
+    await type('  a * 7');
+    await type('end');
+    await wb.waitForTerminal(/ {7}end\s+42/);
+    await wb.page.keyboard.press('ArrowUp'); // history: the last line entered
+    await wb.page.keyboard.press('ArrowUp');
+    await wb.page.keyboard.press('ArrowUp');
+    await wb.page.keyboard.press('ArrowUp');
+    await wb.page.keyboard.press('ArrowUp');
+    await wb.page.keyboard.press('Enter');
+    await wb.waitForTerminal(/1000[\s\S]*julia> twice\(500\)\s+1000/);
+    await type('fail(x) = error("boom from e2e: $x"); fail(7)');
+    const text = await wb.waitForTerminal(/ERROR: boom from e2e: 7/);
+    assert.match(text, /Stacktrace:[\s\S]*fail/);
+    await wb.screenshot('repl-terminal');
+  });
+
+  test('cache: Save Compiled Work shows progress, then a summary', async (t) => {
+    await wb.clearNotifications();
+    await wb.openFile('parser.jl');
+    await wb.runCommand('Julia: Execute File');
+    await wb.waitForTerminal(/main \(generic function with 1 method\)/);
+    await wb.runCommand('Julia: Open REPL');
+    await wb.page.keyboard.type('main()');
+    await wb.page.keyboard.press('Enter');
+    coldMs = latencyMs(await wb.waitForEvaluation('main()'));
+    await wb.runCommand('Julia: Save Compiled Work');
+    const progressOrDone = await wb.waitForNotification(/saving compiled work|Saved \d+ methods|Julia: /i, 30_000);
+    await wb.screenshot('save-progress');
+    const done = await wb.waitForNotification(/Saved \d+ methods|Julia: /, 240_000);
+    if (skipWithoutCache(t, done)) return;
+    assert.match(progressOrDone + done, /Saved \d+ methods \(\d+(\.\d+)? [KM]?B\) in \d+\.\d s; \d+ skipped/);
+    await wb.screenshot('save-summary');
+  });
+
+  test('cache: after Restart the first call latency drops', async (t) => {
+    if (cacheMissing) return t.skip(cacheMissing);
+    await wb.runCommand('Julia: Restart Julia Session');
+    const status = await wb.waitForStatus(/cache: \d+ methods/, 120_000);
+    await wb.screenshot('restart-cache-loaded');
+    assert.match(status, /Julia 1\.5\.3/);
+    await wb.openFile('parser.jl');
+    await wb.runCommand('Julia: Execute File');
+    await wb.waitForTerminal(/main \(generic function with 1 method\)/);
+    await wb.runCommand('Julia: Open REPL');
+    await wb.page.keyboard.type('main()');
+    await wb.page.keyboard.press('Enter');
+    const warm = await wb.waitForEvaluation('main()');
+    assert.match(warm, /saved \d/, 'the status bar says what the cache saved');
+    await wb.screenshot('restart-latency');
+    assert.ok(latencyMs(warm) < coldMs / 2, `first call with the cache ${latencyMs(warm)} ms vs ${coldMs} ms cold`);
+  });
+
+  test('cache: reopening the workspace reloads the saved cache automatically', async (t) => {
+    if (cacheMissing) return t.skip(cacheMissing);
+    await wb.page.reload();
+    await wb.page.locator('.monaco-workbench').waitFor({ timeout: 60_000 });
+    await wb.waitForStatus(/cache: \d+ methods/, 120_000);
+    await wb.screenshot('reopen-cache-loaded');
+  });
+
+  test('a missing Julia (julia.cache.juliaPath) gives a clear error, and fixing the setting recovers', async () => {
+    await wb.clearNotifications();
+    cs!.setSettings({ 'julia.cache.juliaPath': '/nonexistent/julia-1.5.3/bin/julia' });
+    const note = await wb.waitForNotification(/Julia session: .*\/nonexistent\/julia-1\.5\.3\/bin\/julia/, 60_000);
+    assert.match(note, /not found|no such file|does not exist/i);
+    assert.match(note, /julia\.cache\.juliaPath|install/i, 'the message says what to do');
+    assert.match(await wb.statusText(), /not running/);
+    await wb.screenshot('missing-julia');
+    cs!.setSettings({});
+    await wb.waitForStatus(/Julia 1\.5\.3(?!:)/, 90_000);
+    await wb.screenshot('julia-path-fixed');
+  });
+});
+
+let coldMs = Infinity;
+let cacheMissing: string | undefined;
+
+/** The cache steps run as far as the server supports them: a server without the cache says so, and they skip. */
+function skipWithoutCache(t: TestContext, notification: string): boolean {
+  const m = /cache not available[^\n]*/.exec(notification);
+  if (!m) return false;
+  cacheMissing = `the server has no native cache yet (${m[0]})`;
+  t.skip(cacheMissing);
+  return true;
+}
+
+function latencyMs(status: string): number {
+  const m = /Julia 1\.5\.3 · (\d+(?:\.\d+)?) (m?s)/.exec(status);
+  assert.ok(m, `no latency in "${status}"`);
+  return Number(m[1]) * (m[2] === 's' ? 1000 : 1);
+}
