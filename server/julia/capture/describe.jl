@@ -1,0 +1,225 @@
+# Describes the Julia object behind each global slot as plan nodes (see loader/PLAN-FORMAT.md): a stable identity
+# the loader can resolve in another process (a binding by module path + name, a type by its structure, a closure
+# by module + source location + ordinal, a literal by its bits...). Never a pointer.
+
+struct Unsupported <: Exception
+    msg::String
+end
+Base.showerror(io::IO, e::Unsupported) = print(io, e.msg)
+
+mutable struct PlanWriter
+    nodes::Vector{Vector{UInt8}}
+    bytes_memo::Dict{Vector{UInt8},UInt32}
+    obj_memo::IdDict{Any,UInt32}
+    const_owner::Union{Nothing,IdDict{Any,Tuple{Module,Symbol}}}
+    methods::Vector{Method}   # methods whose code is in the module: their roots hold literal objects
+    root_owner::Union{Nothing,IdDict{Any,Tuple{Method,Int}}}
+end
+PlanWriter(methods::Vector{Method}) = PlanWriter(Vector{UInt8}[], Dict{Vector{UInt8},UInt32}(), IdDict{Any,UInt32}(), nothing, methods, nothing)
+
+function node!(w::PlanWriter, op::UInt8, payload::Vector{UInt8})
+    b = vcat(op, payload)
+    get!(w.bytes_memo, b) do
+        push!(w.nodes, b)
+        UInt32(length(w.nodes) - 1)
+    end
+end
+refs(xs::UInt32...) = (io = IOBuffer(); for x in xs; write(io, htol(x)); end; take!(io))
+node!(w::PlanWriter, op::UInt8, xs::UInt32...) = node!(w, op, refs(xs...))
+node_refs!(w::PlanWriter, op::UInt8, head::Vector{UInt32}, xs) = node!(w, op, refs(head..., UInt32[encode(w, x) for x in xs]...))
+
+is_gensym_name(s::Symbol) = startswith(String(s), '#')
+is_kwsorter_name(s::Symbol) = endswith(String(s), "##kw")
+
+function encode(w::PlanWriter, x)
+    haskey(w.obj_memo, x) && return w.obj_memo[x]
+    r = encode_new(w, x)
+    w.obj_memo[x] = r
+    return r
+end
+
+function encode_new(w::PlanWriter, @nospecialize(x))
+    x isa Symbol && return node!(w, OP_SYM, Vector{UInt8}(String(x)))
+    x isa String && return node!(w, OP_STR, Vector{UInt8}(x))
+    x isa Module && return encode_module(w, x)
+    x isa TypeVar && return node!(w, OP_TYPEVAR, encode(w, x.name), encode(w, x.lb), encode(w, x.ub))
+    x isa Union && return node!(w, OP_UNION, refs(encode(w, x.a), encode(w, x.b)))
+    x isa UnionAll && return encode_unionall(w, x)
+    x isa DataType && return encode_datatype(w, x)
+    x isa Core.MethodInstance && return node!(w, OP_MI, encode(w, x.specTypes))
+    x isa Method && return node!(w, OP_METHOD, encode(w, x.sig))
+    x isa Core.TypeName && return node!(w, OP_TYPENAME, encode(w, x.wrapper))
+    x isa Core.SimpleVector && return node_refs!(w, OP_SVEC, UInt32[], collect(x))
+    T = typeof(x)
+    if isdefined(T, :instance) && T.instance === x
+        # A named function is found by its name; other singletons through their type.
+        x isa Function && bound_function(T) === x && return node!(w, OP_GLOBAL, encode(w, T.name.module), encode(w, function_name(T)))
+        return node!(w, OP_INSTANCE, encode(w, T))
+    end
+    owner = const_owner(w, x)
+    owner === nothing || return node!(w, OP_GLOBAL, encode(w, owner[1]), encode(w, owner[2]))
+    if x isa Regex
+        # The compiled PCRE pattern is process memory: re-create the Regex from its source and flags.
+        return node!(w, OP_CALL, refs(encode(w, Regex), encode(w, x.pattern), encode(w, x.compile_options), encode(w, x.match_options)))
+    end
+    isbitstype(T) && return node!(w, OP_BITS, vcat(refs(encode(w, T)), bits_of(x)))
+    root = root_owner(w, x)
+    root === nothing || return node!(w, OP_METHODROOT, vcat(refs(encode(w, root[1]), encode(w, T)), refs(UInt32(root[2] - 1))))
+    if !T.mutable && T isa DataType && isconcretetype(T) && all(i -> isdefined(x, i), 1:nfields(x))
+        return node_refs!(w, OP_NEWSTRUCT, UInt32[encode(w, T)], Any[getfield(x, i) for i in 1:nfields(x)])
+    end
+    throw(Unsupported("no stable identity for a $(T) object (mutable, not reachable from a const global)"))
+end
+
+bits_of(x) = (r = Ref(x); GC.@preserve r unsafe_wrap(Array, Ptr{UInt8}(Base.unsafe_convert(Ptr{typeof(x)}, r)), sizeof(x)) |> copy)
+
+function encode_module(w::PlanWriter, m::Module)
+    p = parentmodule(m)
+    p === m && return node!(w, OP_ROOTMOD, Vector{UInt8}(String(nameof(m))))
+    return node!(w, OP_GLOBAL, encode(w, p), encode(w, nameof(m)))
+end
+
+function encode_unionall(w::PlanWriter, x::UnionAll)
+    # The plain wrapper (Vector, Dict, Pair...) is found by its name, which also keeps its TypeVars identical.
+    base = Base.unwrap_unionall(x)
+    if base isa DataType && base.name.wrapper === x
+        return encode_typename_wrapper(w, base)
+    end
+    return node!(w, OP_UNIONALL, encode(w, x.var), encode(w, x.body))
+end
+
+function encode_typename_wrapper(w::PlanWriter, dt::DataType)
+    tn = dt.name
+    if is_gensym_name(tn.name)
+        is_kwsorter_name(tn.name) && return encode_kwsorter_type(w, dt)
+        f = bound_function(dt)
+        f === nothing || return node!(w, OP_TYPEOF, encode(w, f))
+        return encode_gensym_type(w, dt)
+    end
+    isdefined(tn.module, tn.name) && getfield(tn.module, tn.name) === tn.wrapper ||
+        throw(Unsupported("type $(tn.name) is not bound under its name in $(tn.module)"))
+    return node!(w, OP_GLOBAL, encode(w, tn.module), encode(w, tn.name))
+end
+
+function encode_datatype(w::PlanWriter, x::DataType)
+    x.name === Tuple.name && return node_refs!(w, OP_TUPLETYPE, UInt32[], collect(x.parameters))
+    base = encode_typename_wrapper(w, x)
+    isempty(x.parameters) && return base
+    x.name.wrapper === x && return base
+    return node_refs!(w, OP_APPLY, UInt32[base], collect(x.parameters))
+end
+
+# The type of a named generic function `f` is called `#f`; the function is bound as `f` in the same module.
+function_name(dt::DataType) = Symbol(String(dt.name.name)[2:end])
+function bound_function(dt::DataType)
+    n = function_name(dt)
+    is_gensym_name(n) && return nothing
+    mod = dt.name.module
+    isdefined(mod, n) || return nothing
+    f = getfield(mod, n)
+    return typeof(f) === dt ? f : nothing
+end
+
+# Keyword sorter types (`#f##kw`) have a deterministic name but no binding: found from the function's type.
+function encode_kwsorter_type(w::PlanWriter, dt::DataType)
+    fname = Symbol(String(dt.name.name)[2:end-4])
+    mod = dt.name.module
+    isdefined(mod, fname) || throw(Unsupported("keyword sorter $(dt.name.name) without its function"))
+    ft = typeof(getfield(mod, fname))
+    typeof(Core.kwfunc(getfield(mod, fname))) === dt || throw(Unsupported("keyword sorter $(dt.name.name) does not match"))
+    return node!(w, OP_KWSORTER, encode(w, ft))
+end
+
+# Closures and keyword bodies: names (var"#3#4") depend on gensym counters, so they are identified by module,
+# the source location of their (only) method, and their ordinal among such types at that location.
+function encode_gensym_type(w::PlanWriter, dt::DataType)
+    m = gensym_method(dt)
+    m === nothing && throw(Unsupported("closure type $(dt.name.name) has no unique method"))
+    mod = dt.name.module
+    group = gensym_group(mod, m.file, m.line)
+    k = findfirst(t -> t === dt.name.wrapper, group)
+    k === nothing && throw(Unsupported("closure type $(dt.name.name) not found by its location"))
+    payload = vcat(refs(encode(w, mod), encode(w, m.file)), refs(UInt32(m.line), UInt32(k - 1), UInt32(length(group)), UInt32(length(fieldnames(dt)))))
+    base = node!(w, OP_GENSYM, payload)
+    return base
+end
+
+function gensym_method(dt::DataType)
+    ms = dt.name.mt.defs
+    ms isa Core.TypeMapEntry || return nothing
+    ms.next === nothing || return nothing
+    return ms.func::Method
+end
+
+gensym_counters(s::Symbol) = Tuple(parse(Int, d) for d in split(String(s), '#') if !isempty(d) && all(isdigit, d))
+
+# Every gensym type of `mod` whose method sits at file:line, oldest first (by their counters). The loader
+# computes the same list in its process and takes the last `count` of them.
+function gensym_group(mod::Module, file::Symbol, line::Int32)
+    found = Any[]
+    for n in names(mod; all = true)
+        is_gensym_name(n) && isdefined(mod, n) || continue
+        t = gensym_binding_type(getfield(mod, n), n)
+        t === nothing && continue
+        m = gensym_method(t)
+        m === nothing && continue
+        (m.file === file && m.line == line) && push!(found, t.name.wrapper)
+    end
+    sort!(found; by = t -> gensym_counters(Base.unwrap_unionall(t).name.name))
+    return found
+end
+
+# A gensym binding holds either a closure type (named like the binding) or a function (keyword body).
+function gensym_binding_type(v, n::Symbol)
+    if v isa Type
+        t = Base.unwrap_unionall(v)
+        return t isa DataType && t.name.name === n ? t : nothing
+    end
+    t = typeof(v)
+    return v isa Function && t isa DataType ? t : nothing
+end
+
+# A literal object of a method's code (e.g. a lookup table) lives in the method's roots; the same method in
+# the loading process has it at the same index when the method comes from the system image or is defined
+# by the same statement (the loader checks the type).
+function root_owner(w::PlanWriter, x)
+    if w.root_owner === nothing
+        tab = IdDict{Any,Tuple{Method,Int}}()
+        for m in w.methods
+            isdefined(m, :roots) || continue
+            for (i, r) in enumerate(m.roots)
+                haskey(tab, r) || (tab[r] = (m, i))
+            end
+        end
+        w.root_owner = tab
+    end
+    return get(w.root_owner, x, nothing)
+end
+
+function const_owner(w::PlanWriter, x)
+    ismutable(x) || return nothing
+    if w.const_owner === nothing
+        tab = IdDict{Any,Tuple{Module,Symbol}}()
+        for m in Base.loaded_modules_array(), (mod, n) in module_consts(m)
+            v = getfield(mod, n)
+            ismutable(v) && !(v isa Module) && !haskey(tab, v) && (tab[v] = (mod, n))
+        end
+        w.const_owner = tab
+    end
+    return get(w.const_owner, x, nothing)
+end
+
+function module_consts(root::Module)
+    out = Tuple{Module,Symbol}[]
+    todo = Module[root]; seen = Set{Module}()
+    while !isempty(todo)
+        m = pop!(todo); m in seen && continue; push!(seen, m)
+        for n in names(m; all = true)
+            isdefined(m, n) && isconst(m, n) || continue
+            v = getfield(m, n)
+            v isa Module && parentmodule(v) === m && v !== m && push!(todo, v)
+            push!(out, (m, n))
+        end
+    end
+    return out
+end

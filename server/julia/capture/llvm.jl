@@ -1,0 +1,43 @@
+# The few libLLVM-9 C API calls the worker needs (the module Julia's jl_create_native produced lives in this process).
+
+llvm_name(v::Ptr{Cvoid}) = (n = Ref{Csize_t}(0); p = ccall((:LLVMGetValueName2, LIBLLVM_NAME), Ptr{UInt8}, (Ptr{Cvoid}, Ref{Csize_t}), v, n); unsafe_string(p, n[]))
+llvm_setname!(v::Ptr{Cvoid}, s::String) = ccall((:LLVMSetValueName2, LIBLLVM_NAME), Cvoid, (Ptr{Cvoid}, Ptr{UInt8}, Csize_t), v, s, sizeof(s))
+llvm_export!(v::Ptr{Cvoid}) = (ccall((:LLVMSetLinkage, LIBLLVM_NAME), Cvoid, (Ptr{Cvoid}, Cint), v, LLVM_EXTERNAL_LINKAGE);
+                              ccall((:LLVMSetVisibility, LIBLLVM_NAME), Cvoid, (Ptr{Cvoid}, Cint), v, LLVM_DEFAULT_VISIBILITY))
+llvm_isdecl(v::Ptr{Cvoid}) = ccall((:LLVMIsDeclaration, LIBLLVM_NAME), Cint, (Ptr{Cvoid},), v) != 0
+
+function llvm_functions(mod::Ptr{Cvoid})
+    out = Ptr{Cvoid}[]
+    f = ccall((:LLVMGetFirstFunction, LIBLLVM_NAME), Ptr{Cvoid}, (Ptr{Cvoid},), mod)
+    while f != C_NULL
+        push!(out, f)
+        f = ccall((:LLVMGetNextFunction, LIBLLVM_NAME), Ptr{Cvoid}, (Ptr{Cvoid},), f)
+    end
+    return out
+end
+
+# Functions whose code uses `v` (directly, or through constant expressions such as bitcasts).
+function llvm_user_functions!(out::Set{Ptr{Cvoid}}, v::Ptr{Cvoid}, depth::Int = 0)
+    u = ccall((:LLVMGetFirstUse, LIBLLVM_NAME), Ptr{Cvoid}, (Ptr{Cvoid},), v)
+    while u != C_NULL
+        user = ccall((:LLVMGetUser, LIBLLVM_NAME), Ptr{Cvoid}, (Ptr{Cvoid},), u)
+        if ccall((:LLVMIsAInstruction, LIBLLVM_NAME), Ptr{Cvoid}, (Ptr{Cvoid},), user) != C_NULL
+            bb = ccall((:LLVMGetInstructionParent, LIBLLVM_NAME), Ptr{Cvoid}, (Ptr{Cvoid},), user)
+            push!(out, ccall((:LLVMGetBasicBlockParent, LIBLLVM_NAME), Ptr{Cvoid}, (Ptr{Cvoid},), bb))
+        elseif depth < 8 && ccall((:LLVMIsAConstantExpr, LIBLLVM_NAME), Ptr{Cvoid}, (Ptr{Cvoid},), user) != C_NULL
+            llvm_user_functions!(out, user, depth + 1)
+        end
+        u = ccall((:LLVMGetNextUse, LIBLLVM_NAME), Ptr{Cvoid}, (Ptr{Cvoid},), u)
+    end
+    return out
+end
+
+function llvm_run_julia_passes!(mod::Ptr{Cvoid}, opt::Int)
+    pm = ccall((:LLVMCreatePassManager, LIBLLVM_NAME), Ptr{Cvoid}, ())
+    add_julia_passes(pm, opt)
+    ccall((:LLVMRunPassManager, LIBLLVM_NAME), Cint, (Ptr{Cvoid}, Ptr{Cvoid}), pm, mod)
+    ccall((:LLVMDisposePassManager, LIBLLVM_NAME), Cvoid, (Ptr{Cvoid},), pm)
+end
+
+llvm_write_bitcode(mod::Ptr{Cvoid}, path::String) =
+    ccall((:LLVMWriteBitcodeToFile, LIBLLVM_NAME), Cint, (Ptr{Cvoid}, Cstring), mod, path) == 0 || error("cannot write bitcode to $path")

@@ -1,0 +1,103 @@
+# Replays the session's definition statements in Main (see REPLAY.md for exactly what is replayed and why).
+# Each statement gets the same file and line numbers it had in the session, so methods and closures carry the
+# same source locations there and here (the loader finds closure types by them).
+
+struct Replayed
+    hash::String
+    file::String
+    line::Int
+    lastline::Int
+    ok::Bool
+    reason::String
+    newnames::Vector{Symbol}   # bindings of Main this statement created
+end
+
+const DEFINITION_HEADS = (:function, :macro, :struct, :abstract, :primitive, :using, :import, :export, :module,
+                          :baremodule, :const)
+
+# Parse exactly like the agent: the statement's text parsed on its own, then every line number shifted so the
+# statement's first line is `line` of `file`.
+function parse_statement(code::String, file::String, line::Int)
+    ex = Base.parse_input_line(code; filename = file)
+    return shift_lines!(ex, Symbol(file), line - 1)
+end
+
+function shift_lines!(ex, file::Symbol, delta::Int)
+    if ex isa LineNumberNode
+        return LineNumberNode(ex.line + delta, file)
+    elseif ex isa Expr
+        for i in eachindex(ex.args)
+            ex.args[i] = shift_lines!(ex.args[i], file, delta)
+        end
+    end
+    return ex
+end
+
+is_shortdef(ex) = ex isa Expr && ex.head === :(=) && length(ex.args) == 2 &&
+    (is_callsig(ex.args[1]))
+is_callsig(x) = x isa Expr && (x.head === :call || (x.head in (:where, :(::)) && is_callsig(x.args[1])))
+
+# A `const` right-hand side is replayed only when evaluating it cannot reach the outside world: literals,
+# string macros, collections and type applications/constructor calls made of those.
+function pure_rhs(x)
+    x isa Union{Number,String,Char,Symbol,QuoteNode,Bool,Nothing,LineNumberNode} && return true
+    x isa Expr || return false
+    if x.head === :macrocall
+        return x.args[1] in (Symbol("@r_str"), Symbol("@raw_str"), Symbol("@big_str"), Symbol("@v_str"), Symbol("@b_str"),
+                             Symbol("@int128_str"), Symbol("@uint128_str"), Symbol("@s_str"))
+    end
+    x.head in (:tuple, :vect, :vcat, :hcat, :row, :string, :curly, :(=), :kw, :parameters, :(::), :., :call, :ref) || return false
+    if x.head === :call
+        f = x.args[1]
+        f isa Symbol && f in (:+, :-, :*, :/, :^, :(=>), :Dict, :Set, :Regex, :Pair, :tuple, :string, :Symbol) || is_type_name(f) || return false
+        return all(pure_rhs, x.args[2:end])
+    end
+    if x.head === :.
+        return all(a -> a isa Union{Symbol,QuoteNode} || pure_rhs(a), x.args)
+    end
+    return all(pure_rhs, x.args)
+end
+# Calls `T(args...)` are constructor calls when `T` names a type already defined in Main.
+function is_type_name(f)
+    f isa Symbol || (f isa Expr && f.head === :curly && return is_type_name(f.args[1]))
+    f isa Symbol || return false
+    return isdefined(Main, f) && getfield(Main, f) isa Type
+end
+
+function definition_kind(ex)
+    ex isa Expr || return nothing
+    ex.head === :toplevel && return all(a -> a isa LineNumberNode || definition_kind(a) !== nothing, ex.args) ? :toplevel : nothing
+    ex.head === :macrocall && ex.args[1] === Symbol("@doc") && return definition_kind(ex.args[end])
+    ex.head === :const && return pure_rhs(ex.args[1] isa Expr && ex.args[1].head === :(=) ? ex.args[1].args[2] : nothing) ? :const : :impure_const
+    ex.head in DEFINITION_HEADS && return ex.head
+    is_shortdef(ex) && return :function
+    return nothing
+end
+
+function replay(definitions)
+    done = Replayed[]
+    failed = Set{String}()
+    for d in definitions
+        code = String(d["code"]); file = String(d["file"]); line = Int(d["line"]); hash = String(d["hash"])
+        nlines = count(==('\n'), code)
+        before = Set(names(Main; all = true, imported = true))
+        ok, reason = try
+            ex = parse_statement(code, file, line)
+            kind = definition_kind(ex)
+            if kind === nothing
+                false, "not a definition statement: expressions are never replayed"
+            elseif kind === :impure_const
+                false, "const whose right-hand side may have side effects is not replayed"
+            else
+                Core.eval(Main, ex)
+                true, ""
+            end
+        catch e
+            false, "replay failed: " * first(split(sprint(showerror, e), '\n'))
+        end
+        ok || push!(failed, hash)
+        newnames = Symbol[n for n in names(Main; all = true, imported = true) if !(n in before)]
+        push!(done, Replayed(hash, file, line, line + nlines, ok, reason, newnames))
+    end
+    return done
+end

@@ -1,0 +1,146 @@
+# What each cached entry depends on, as requirement strings: "stmt:<hash>" for the session's definition
+# statements (methods it calls statically or inlined, types/functions/consts it references) and
+# "pkg:<name>:<digest>" for non-stdlib packages. Editing one definition invalidates exactly its dependents.
+
+struct DefIndex
+    replayed::Vector{Replayed}
+    byname::Dict{Symbol,String}   # binding of Main -> hash of the statement that created it
+end
+function DefIndex(rs::Vector{Replayed})
+    byname = Dict{Symbol,String}()
+    for r in rs, n in r.newnames
+        get!(byname, n, r.hash)
+    end
+    return DefIndex(rs, byname)
+end
+
+function stmt_at(ix::DefIndex, file::Symbol, line::Integer)
+    f = String(file)
+    for r in ix.replayed
+        r.file == f && r.line <= line <= r.lastline && return r.hash
+    end
+    return nothing
+end
+
+add_stmt!(req, h) = h === nothing || push!(req, "stmt:" * h)
+
+function module_requires!(req::Set{String}, ix::DefIndex, m::Module)
+    root = Base.moduleroot(m)
+    if root === Main
+        m === Main && return
+        while parentmodule(m) !== Main
+            m = parentmodule(m)
+        end
+        add_stmt!(req, get(ix.byname, nameof(m), nothing))
+    elseif !(root === Base || root === Core) && !is_stdlib(root)
+        push!(req, package_requirement(root))
+    end
+end
+
+binding_requires!(req, ix, m::Module, n::Symbol) =
+    (module_requires!(req, ix, m); m === Main && add_stmt!(req, get(ix.byname, n, nothing)))
+
+method_requires!(req, ix, m::Method) = (module_requires!(req, ix, m.module); add_stmt!(req, stmt_at(ix, m.file, m.line)))
+
+function object_requires!(req::Set{String}, ix::DefIndex, @nospecialize(x), seen::IdDict{Any,Nothing} = IdDict{Any,Nothing}())
+    haskey(seen, x) && return
+    seen[x] = nothing
+    if x isa DataType
+        tn = x.name
+        if is_gensym_name(tn.name)
+            m = gensym_method(x)
+            m === nothing || method_requires!(req, ix, m)
+        else
+            binding_requires!(req, ix, tn.module, tn.name)
+        end
+        for p in x.parameters
+            object_requires!(req, ix, p, seen)
+        end
+    elseif x isa UnionAll
+        object_requires!(req, ix, x.var.ub, seen); object_requires!(req, ix, x.body, seen)
+    elseif x isa Union
+        object_requires!(req, ix, x.a, seen); object_requires!(req, ix, x.b, seen)
+    elseif x isa TypeVar
+        object_requires!(req, ix, x.ub, seen)
+    elseif x isa Module
+        module_requires!(req, ix, x)
+    elseif x isa Core.MethodInstance
+        object_requires!(req, ix, x.specTypes, seen)
+        x.def isa Method && method_requires!(req, ix, x.def)
+    elseif x isa Method
+        method_requires!(req, ix, x)
+    elseif x isa Tuple{Module,Symbol}   # a binding slot
+        binding_requires!(req, ix, x[1], x[2])
+    elseif !(x isa Union{Symbol,String,Number,Char})
+        object_requires!(req, ix, typeof(x), seen)
+    end
+end
+
+const MAX_WALK = 5000
+
+# Walk the inferred code of `mi` and of everything it invokes statically: inlined frames (linetable), :invoke
+# targets and global references all count.
+function code_requires!(req::Set{String}, ix::DefIndex, root::Core.MethodInstance, world::UInt, visited::IdDict{Any,Nothing})
+    todo = Core.MethodInstance[root]
+    while !isempty(todo) && length(visited) < MAX_WALK
+        mi = pop!(todo)
+        haskey(visited, mi) && continue
+        visited[mi] = nothing
+        object_requires!(req, ix, mi)
+        mi.def isa Method || continue
+        ci = rettype_inferred(mi, world)
+        ci isa Core.CodeInstance && isdefined(ci, :inferred) && ci.inferred !== nothing || continue
+        src = try uncompressed_ir(mi.def, ci) catch; nothing end
+        src isa Core.CodeInfo || continue
+        for li in src.linetable
+            li isa Core.LineInfoNode || continue
+            add_stmt!(req, stmt_at(ix, li.file, li.line))
+            li.method isa Union{Method,Core.MethodInstance} && object_requires!(req, ix, li.method)
+        end
+        for st in src.code
+            expr_requires!(req, ix, st, todo)
+        end
+    end
+end
+
+function expr_requires!(req, ix, @nospecialize(x), todo)
+    if x isa Expr
+        if x.head === :invoke && x.args[1] isa Core.MethodInstance
+            push!(todo, x.args[1])
+        end
+        for a in x.args
+            expr_requires!(req, ix, a, todo)
+        end
+    elseif x isa GlobalRef
+        binding_requires!(req, ix, x.mod, x.name)
+    elseif x isa Type || x isa Function
+        object_requires!(req, ix, x)
+    end
+end
+
+# Methods whose code the module holds (entries and everything they invoke or inline).
+function reachable_methods(mis, world::UInt)
+    out = IdDict{Method,Nothing}()
+    visited = IdDict{Any,Nothing}()
+    todo = Core.MethodInstance[mis...]
+    while !isempty(todo) && length(visited) < MAX_WALK
+        mi = pop!(todo)
+        haskey(visited, mi) && continue
+        visited[mi] = nothing
+        mi.def isa Method || continue
+        out[mi.def] = nothing
+        ci = rettype_inferred(mi, world)
+        ci isa Core.CodeInstance && isdefined(ci, :inferred) && ci.inferred !== nothing || continue
+        src = try uncompressed_ir(mi.def, ci) catch; nothing end
+        src isa Core.CodeInfo || continue
+        for li in src.linetable
+            li isa Core.LineInfoNode || continue
+            li.method isa Method && (out[li.method] = nothing)
+            li.method isa Core.MethodInstance && li.method.def isa Method && (out[li.method.def] = nothing)
+        end
+        for st in src.code
+            st isa Expr && st.head === :invoke && st.args[1] isa Core.MethodInstance && push!(todo, st.args[1])
+        end
+    end
+    return collect(keys(out))
+end

@@ -1,0 +1,35 @@
+/* Julia-1.5.3-specific internals used by the C loader: unexported-in-julia.h entry points of libjulia and
+ * layout facts checked at compile time. Shared file: keep it flat, grouped by topic. */
+#ifndef JLCACHE_JULIA_153_H
+#define JLCACHE_JULIA_153_H
+#include <stddef.h>
+#include <julia.h>
+
+#if JULIA_VERSION_MAJOR != 1 || JULIA_VERSION_MINOR != 5
+#error "built against the wrong julia.h: Julia 1.5 is required"
+#endif
+
+/* ---- libjulia entry points exported (JL_DLLEXPORT) but not declared in julia.h ---- */
+/* Most specific method for a signature: a jl_typemap_entry_t (->func.method), or jl_nothing. */
+jl_value_t *jl_gf_invoke_lookup(jl_value_t *types, size_t world);
+jl_value_t *jl_type_intersection_with_env(jl_value_t *a, jl_value_t *b, jl_svec_t **penv);
+jl_method_instance_t *jl_specializations_get_linfo(jl_method_t *m, jl_value_t *type, jl_svec_t *sparams);
+/* The CodeInstance of mi for rettype valid in [min_world, max_world], created if missing. */
+jl_code_instance_t *jl_get_method_inferred(jl_method_instance_t *mi, jl_value_t *rettype, size_t min_world, size_t max_world);
+/* Record that `caller` was compiled against `callee`: redefining callee's method invalidates caller. */
+void jl_method_instance_add_backedge(jl_method_instance_t *callee, jl_method_instance_t *caller);
+
+/* ---- jl_code_instance_t (julia.h 1.5.3): the fields the loader sets; offsets as FINDINGS measured ---- */
+_Static_assert(offsetof(jl_code_instance_t, rettype) == 32, "jl_code_instance_t layout");
+_Static_assert(offsetof(jl_code_instance_t, isspecsig) == 56, "jl_code_instance_t layout");
+_Static_assert(offsetof(jl_code_instance_t, invoke) == 64, "jl_code_instance_t layout");
+_Static_assert(offsetof(jl_code_instance_t, specptr) == 72, "jl_code_instance_t layout");
+
+/* ---- jl_module_t bindings: an htable_t of (jl_sym_t*, jl_binding_t*) pairs; empty slots hold HT_NOTFOUND ---- */
+#define JLC_HT_NOTFOUND ((void *)1)
+
+/* ---- thread-local state: lowered code reads the PTLS at %fs:0 + this offset ---- */
+#include <pthread.h>
+static inline int64_t jlc_tls_offset(void) { return (int64_t)((uintptr_t)jl_get_ptls_states() - (uintptr_t)pthread_self()); }
+
+#endif

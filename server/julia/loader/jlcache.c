@@ -1,0 +1,656 @@
+/* jlcache: links cached native code (a relocatable ELF object from the capture worker + codegen) into the
+ * running Julia 1.5.3 process and installs it as CodeInstances, with no Julia code compiled and no Julia text
+ * parsed on the way. Called from glue.jl through ccall.
+ *
+ *   link:    LLVM ORC v1 C API (RuntimeDyld) of the libLLVM-9 Julia already uses; undefined symbols resolve
+ *            against the process (dlsym), i.e. libjulia's runtime.
+ *   fill:    each global slot `jlgv_<i>` an entry's code uses gets this process's pointer for the same Julia
+ *            object, computed from the plan (PLAN-FORMAT.md): a table of nodes, each built from earlier ones.
+ *   install: per entry whose requirements are met, jl_get_method_inferred + invoke/specptr/isspecsig, plus
+ *            backedges from user callees so that redefinitions invalidate cached callers.
+ * Every read of the plan is bounds-checked: a corrupted plan is an error, never a crash.
+ */
+#include <dlfcn.h>
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "../internals/julia-1.5.3.h"
+
+/* ---- the part of LLVM 9's C API we use (llvm-c headers are not installed; signatures from LLVM 9) ---- */
+typedef struct LLVMOpaqueTargetMachine *LLVMTargetMachineRef;
+typedef struct LLVMTarget *LLVMTargetRef;
+typedef struct LLVMOpaqueMemoryBuffer *LLVMMemoryBufferRef;
+typedef struct LLVMOrcOpaqueJITStack *LLVMOrcJITStackRef;
+typedef struct LLVMOpaqueError *LLVMErrorRef;
+typedef uint64_t LLVMOrcModuleHandle;
+typedef uint64_t LLVMOrcTargetAddress;
+typedef uint64_t (*LLVMOrcSymbolResolverFn)(const char *name, void *ctx);
+extern int LLVMGetTargetFromTriple(const char *triple, LLVMTargetRef *t, char **err);
+extern LLVMTargetMachineRef LLVMCreateTargetMachine(LLVMTargetRef t, const char *triple, const char *cpu,
+                                                    const char *features, int level, int reloc, int model);
+extern LLVMOrcJITStackRef LLVMOrcCreateInstance(LLVMTargetMachineRef tm);
+extern LLVMMemoryBufferRef LLVMCreateMemoryBufferWithMemoryRangeCopy(const char *data, size_t len, const char *name);
+extern LLVMErrorRef LLVMOrcAddObjectFile(LLVMOrcJITStackRef s, LLVMOrcModuleHandle *h, LLVMMemoryBufferRef obj,
+                                         LLVMOrcSymbolResolverFn resolver, void *ctx);
+extern LLVMErrorRef LLVMOrcGetSymbolAddress(LLVMOrcJITStackRef s, LLVMOrcTargetAddress *addr, const char *name);
+extern char *LLVMGetErrorMessage(LLVMErrorRef e);
+extern void LLVMDisposeErrorMessage(char *msg);
+extern void LLVMDisposeMessage(char *msg);
+
+/* ---- plan format (PLAN-FORMAT.md; same numbers as planformat.jl) ---- */
+enum {
+    OP_SYM = 1, OP_STR, OP_ROOTMOD, OP_GLOBAL, OP_BINDING, OP_APPLY, OP_TUPLETYPE, OP_UNION, OP_TYPEVAR,
+    OP_UNIONALL, OP_BITS, OP_INSTANCE, OP_MI, OP_GENSYM, OP_KWSORTER, OP_CALL, OP_NEWSTRUCT, OP_TYPENAME,
+    OP_SVEC, OP_METHOD, OP_TYPEOF, OP_METHODROOT, OP_LAST = OP_METHODROOT
+};
+enum { ENTRY_SPECSIG = 0, ENTRY_FPTR_ARGS = 1, ENTRY_FPTR_SPARAM = 2 };
+#define PLAN_VERSION 1
+#define NO_NODE 0xffffffffu
+#define MAX_DEPTH 256
+#define MAX_ARGS 64
+
+enum { E_PENDING = 0, E_INSTALLED, E_FAILED, E_PRESENT };     /* entry states */
+
+typedef struct { uint8_t op; uint32_t len; const uint8_t *p; } node_t;
+typedef struct {
+    uint32_t index, sig, rettype;
+    uint8_t kind;
+    uint32_t nreq; const uint8_t *req;      /* nreq x (u32 len, bytes) */
+    uint32_t nslots; const uint8_t *slots;  /* u32 slot indices */
+    uint32_t nback; const uint8_t *back;    /* u32 node indices (MethodInstances) */
+    int state;
+    char reason[256];
+} entry_t;
+typedef struct {
+    char name[64];
+    uint8_t *plan; size_t planlen;
+    uint32_t nnodes, nslots, nentries;
+    node_t *nodes;
+    jl_value_t **vals;      /* node values (rooted in `roots`); binding nodes hold a jl_binding_t* */
+    uint8_t *state;         /* 1 once vals[i] is set; failures are retried (a definition may appear later) */
+    const uint8_t *slottab; /* u32 node per slot, inside `plan` */
+    uint8_t *filled;        /* per slot */
+    entry_t *entries;
+    LLVMOrcJITStackRef jit;
+} cache_t;
+
+static cache_t **caches; static int ncaches;
+static char **satisfied; static int nsatisfied, capsatisfied;
+static jl_array_t *roots;   /* Vector{Any} owned by the glue: keeps every object we create alive */
+static jl_value_t *loaded_modules;
+
+/* ---- small helpers ---- */
+static uint32_t rd32(const uint8_t *p) { uint32_t v; memcpy(&v, p, 4); return v; }
+static void setmsg(char *buf, size_t n, const char *fmt, ...)
+{
+    va_list ap; va_start(ap, fmt); vsnprintf(buf, n, fmt, ap); va_end(ap);
+}
+static void root(jl_value_t *v)
+{
+    if (v == NULL || roots == NULL) return;
+    JL_GC_PUSH1(&v);
+    jl_array_ptr_1d_push(roots, v);
+    JL_GC_POP();
+}
+static jl_value_t *unwrap(jl_value_t *v)
+{
+    while (jl_is_unionall(v)) v = ((jl_unionall_t *)v)->body;
+    return v;
+}
+static int has_req(const uint8_t *s, uint32_t len)
+{
+    for (int i = 0; i < nsatisfied; i++)
+        if (strlen(satisfied[i]) == len && memcmp(satisfied[i], s, len) == 0) return 1;
+    return 0;
+}
+
+/* ---- plan parsing: every count and offset checked against the buffer ---- */
+typedef struct { const uint8_t *p, *end; int bad; } rd_t;
+static const uint8_t *take(rd_t *r, size_t n)
+{
+    if (r->bad || (size_t)(r->end - r->p) < n) { r->bad = 1; return NULL; }
+    const uint8_t *q = r->p; r->p += n; return q;
+}
+static uint32_t take32(rd_t *r) { const uint8_t *q = take(r, 4); return q ? rd32(q) : 0; }
+
+static int parse_plan(cache_t *c, char *err, size_t errlen)
+{
+    rd_t r = { c->plan, c->plan + c->planlen, 0 };
+    const uint8_t *magic = take(&r, 8);
+    if (!magic || memcmp(magic, "JLCPLAN\0", 8) != 0) { setmsg(err, errlen, "not a plan file (bad magic)"); return -1; }
+    uint32_t version = take32(&r); take32(&r);
+    const uint8_t *tls = take(&r, 8);
+    c->nnodes = take32(&r); c->nslots = take32(&r); c->nentries = take32(&r); take32(&r);
+    if (r.bad) { setmsg(err, errlen, "plan truncated in its header"); return -1; }
+    if (version != PLAN_VERSION) { setmsg(err, errlen, "plan format %u, loader expects %u", version, PLAN_VERSION); return -1; }
+    int64_t want; memcpy(&want, tls, 8);
+    if (want != jlc_tls_offset()) {
+        setmsg(err, errlen, "thread-local storage offset differs (cache %lld, this process %lld): code would read the wrong PTLS",
+               (long long)want, (long long)jlc_tls_offset());
+        return -1;
+    }
+    if (c->nnodes > c->planlen || c->nslots > c->planlen || c->nentries > c->planlen) {
+        setmsg(err, errlen, "plan counts exceed its size"); return -1;
+    }
+    c->nodes = calloc(c->nnodes + 1, sizeof(node_t));
+    c->vals = calloc(c->nnodes + 1, sizeof(jl_value_t *));
+    c->state = calloc(c->nnodes + 1, 1);
+    c->filled = calloc(c->nslots + 1, 1);
+    c->entries = calloc(c->nentries + 1, sizeof(entry_t));
+    if (!c->nodes || !c->vals || !c->state || !c->filled || !c->entries) { setmsg(err, errlen, "out of memory"); return -1; }
+    for (uint32_t i = 0; i < c->nnodes; i++) {
+        const uint8_t *op = take(&r, 1);
+        uint32_t len = take32(&r);
+        const uint8_t *p = take(&r, len);
+        if (r.bad) { setmsg(err, errlen, "plan truncated in node %u", i); return -1; }
+        if (*op < 1 || *op > OP_LAST) { setmsg(err, errlen, "node %u: unknown op %u", i, *op); return -1; }
+        c->nodes[i].op = *op; c->nodes[i].len = len; c->nodes[i].p = p;
+    }
+    const uint8_t *slots = take(&r, (size_t)c->nslots * 4);
+    if (r.bad) { setmsg(err, errlen, "plan truncated in the slot table"); return -1; }
+    c->slottab = slots;
+    for (uint32_t s = 0; s < c->nslots; s++) {
+        uint32_t n = rd32(slots + 4 * s);
+        if (n != NO_NODE && n >= c->nnodes) { setmsg(err, errlen, "slot %u refers to node %u of %u", s, n, c->nnodes); return -1; }
+    }
+    for (uint32_t k = 0; k < c->nentries; k++) {
+        entry_t *e = &c->entries[k];
+        e->index = take32(&r); e->sig = take32(&r); e->rettype = take32(&r);
+        const uint8_t *kind = take(&r, 1);
+        e->kind = kind ? *kind : 0xff;
+        e->nreq = take32(&r); e->req = r.p;
+        for (uint32_t j = 0; j < e->nreq && !r.bad; j++) take(&r, take32(&r));
+        e->nslots = take32(&r); e->slots = take(&r, (size_t)e->nslots * 4);
+        e->nback = take32(&r); e->back = take(&r, (size_t)e->nback * 4);
+        if (r.bad) { setmsg(err, errlen, "plan truncated in entry %u", k); return -1; }
+        if (e->sig >= c->nnodes || e->rettype >= c->nnodes || e->kind > ENTRY_FPTR_SPARAM) {
+            setmsg(err, errlen, "entry %u: bad signature/rettype node or kind", k); return -1;
+        }
+        for (uint32_t j = 0; j < e->nslots; j++)
+            if (rd32(e->slots + 4 * j) >= c->nslots) { setmsg(err, errlen, "entry %u: slot out of range", k); return -1; }
+        for (uint32_t j = 0; j < e->nback; j++)
+            if (rd32(e->back + 4 * j) >= c->nnodes) { setmsg(err, errlen, "entry %u: backedge node out of range", k); return -1; }
+    }
+    if (r.p != r.end) { setmsg(err, errlen, "plan has %zu trailing bytes", (size_t)(r.end - r.p)); return -1; }
+    return 0;
+}
+
+/* ---- node resolution ---- */
+static jl_value_t *resolve(cache_t *c, uint32_t i, int depth, char *err, size_t errlen);
+
+/* Operand j of node n: a reference to an earlier node, resolved to a Julia value. */
+static jl_value_t *arg(cache_t *c, uint32_t self, const node_t *n, uint32_t j, int depth, char *err, size_t errlen)
+{
+    if ((size_t)(j + 1) * 4 > n->len) { setmsg(err, errlen, "node %u: missing operand %u", self, j); return NULL; }
+    uint32_t ref = rd32(n->p + 4 * j);
+    if (ref >= self) { setmsg(err, errlen, "node %u: operand refers forward (%u)", self, ref); return NULL; }
+    if (c->nodes[ref].op == OP_BINDING) { setmsg(err, errlen, "node %u: a binding is not a value", self); return NULL; }
+    return resolve(c, ref, depth + 1, err, errlen);
+}
+
+static jl_module_t *find_root_module(const uint8_t *name, uint32_t len)
+{
+    jl_module_t *fixed[3] = { jl_main_module, jl_base_module, jl_core_module };
+    for (int i = 0; i < 3; i++) {
+        const char *s = jl_symbol_name(fixed[i]->name);
+        if (strlen(s) == len && memcmp(s, name, len) == 0) return fixed[i];
+    }
+    for (int pass = 0; pass < 2; pass++) {
+        if (loaded_modules == NULL || pass == 1) {
+            /* Base.loaded_modules_array() is compiled in the system image: no compilation here. */
+            loaded_modules = jl_call0(jl_get_function(jl_base_module, "loaded_modules_array"));
+            root(loaded_modules);
+        }
+        if (!loaded_modules || !jl_is_array(loaded_modules)) return NULL;
+        size_t n = jl_array_len(loaded_modules);
+        for (size_t i = 0; i < n; i++) {
+            jl_value_t *m = jl_array_ptr_ref((jl_array_t *)loaded_modules, i);
+            if (!m || !jl_is_module(m)) continue;
+            const char *s = jl_symbol_name(((jl_module_t *)m)->name);
+            if (strlen(s) == len && memcmp(s, name, len) == 0) return (jl_module_t *)m;
+        }
+    }
+    return NULL;
+}
+
+static jl_method_t *method_for(jl_value_t *sig)
+{
+    jl_value_t *e = jl_gf_invoke_lookup(sig, jl_get_world_counter());
+    if (e == NULL || e == jl_nothing || !jl_typeis(e, jl_typemap_entry_type)) return NULL;
+    jl_value_t *m = ((jl_typemap_entry_t *)e)->func.value;
+    return m && jl_is_method(m) ? (jl_method_t *)m : NULL;
+}
+
+static jl_method_instance_t *mi_for(jl_value_t *sig, char *err, size_t errlen)
+{
+    if (!jl_is_type(sig)) { setmsg(err, errlen, "method instance signature is not a type"); return NULL; }
+    jl_method_t *m = method_for(sig);
+    if (!m) { setmsg(err, errlen, "no method matches a cached signature"); return NULL; }
+    jl_svec_t *env = jl_emptysvec;
+    jl_value_t *ti = NULL;
+    JL_GC_PUSH2(&env, &ti);
+    ti = jl_type_intersection_with_env(sig, m->sig, &env);
+    jl_method_instance_t *mi = ti == jl_bottom_type ? NULL : jl_specializations_get_linfo(m, sig, env);
+    JL_GC_POP();
+    if (!mi) setmsg(err, errlen, "signature does not match its method");
+    return mi;
+}
+
+/* Digits between '#' separators of a gensym name ("#3#4" -> 3,4): creation order. */
+static int counters(const char *s, long out[4])
+{
+    int n = 0;
+    while (*s && n < 4) {
+        if (*s >= '0' && *s <= '9' && (s[-1] == '#')) {
+            char *end; long v = strtol(s, &end, 10);
+            if (*end == '#' || *end == 0) out[n++] = v;
+            s = end;
+        } else s++;
+    }
+    return n;
+}
+static int cmp_counters(const long *a, int na, const long *b, int nb)
+{
+    for (int i = 0; i < na && i < nb; i++) if (a[i] != b[i]) return a[i] < b[i] ? -1 : 1;
+    return na - nb;
+}
+
+/* The type of a closure or keyword body: gensym-named, found by its method's file:line (see describe.jl). */
+static jl_value_t *find_gensym(jl_module_t *m, jl_sym_t *file, uint32_t line, uint32_t ordinal, uint32_t count,
+                               uint32_t nfields, char *err, size_t errlen)
+{
+    enum { MAXG = 64 };
+    jl_value_t *found[MAXG]; long keys[MAXG][4]; int nkeys[MAXG]; int n = 0;
+    void **table = m->bindings.table;
+    for (size_t i = 1; i < m->bindings.size; i += 2) {
+        jl_binding_t *b = (jl_binding_t *)table[i];
+        if (b == JLC_HT_NOTFOUND || b == NULL || b->value == NULL) continue;
+        const char *name = jl_symbol_name(b->name);
+        if (name[0] != '#') continue;
+        jl_value_t *v = b->value, *t;
+        if (jl_is_type(v)) {
+            t = unwrap(v);
+            if (!jl_is_datatype(t) || ((jl_datatype_t *)t)->name->name != b->name) continue;
+        } else {
+            t = jl_typeof(v);
+            if (!jl_is_datatype(t) || !jl_subtype(t, (jl_value_t *)jl_function_type)) continue;
+        }
+        jl_methtable_t *mt = ((jl_datatype_t *)t)->name->mt;
+        if (!mt || !mt->defs || !jl_typeis(mt->defs, jl_typemap_entry_type)) continue;
+        jl_typemap_entry_t *def = (jl_typemap_entry_t *)mt->defs;
+        if ((jl_value_t *)def->next != jl_nothing || !jl_is_method(def->func.value)) continue;
+        jl_method_t *meth = def->func.method;
+        if (meth->file != file || (uint32_t)meth->line != line) continue;
+        if (n == MAXG) { setmsg(err, errlen, "too many closures at one source line"); return NULL; }
+        found[n] = ((jl_datatype_t *)t)->name->wrapper;
+        nkeys[n] = counters(jl_symbol_name(((jl_datatype_t *)t)->name->name), keys[n]);
+        n++;
+    }
+    /* oldest first (insertion sort: groups are tiny) */
+    for (int i = 1; i < n; i++)
+        for (int j = i; j > 0 && cmp_counters(keys[j], nkeys[j], keys[j - 1], nkeys[j - 1]) < 0; j--) {
+            jl_value_t *tv = found[j]; found[j] = found[j - 1]; found[j - 1] = tv;
+            long tk[4]; memcpy(tk, keys[j], sizeof tk); memcpy(keys[j], keys[j - 1], sizeof tk); memcpy(keys[j - 1], tk, sizeof tk);
+            int tn = nkeys[j]; nkeys[j] = nkeys[j - 1]; nkeys[j - 1] = tn;
+        }
+    /* Re-evaluating a definition creates new closures: the newest `count` are the current ones. */
+    if ((uint32_t)n < count || ordinal >= count) {
+        setmsg(err, errlen, "closure at %s:%u not found (%d there, %u expected)", jl_symbol_name(file), line, n, count);
+        return NULL;
+    }
+    jl_value_t *w = found[n - count + ordinal];
+    jl_value_t *u = unwrap(w);
+    if (!jl_is_datatype(u) || ((jl_datatype_t *)u)->layout == NULL || jl_datatype_nfields(u) != nfields) {
+        setmsg(err, errlen, "closure at %s:%u has another shape", jl_symbol_name(file), line);
+        return NULL;
+    }
+    return w;
+}
+
+#define ARG(j) arg(c, i, n, (j), depth, err, errlen)
+#define NREFS (n->len / 4)
+
+static jl_value_t *build(cache_t *c, uint32_t i, const node_t *n, int depth, char *err, size_t errlen)
+{
+    jl_value_t *a, *b, *d, *args[MAX_ARGS];
+    switch (n->op) {
+    case OP_SYM: return (jl_value_t *)jl_symbol_n((const char *)n->p, n->len);
+    case OP_STR: return jl_pchar_to_string((const char *)n->p, n->len);
+    case OP_ROOTMOD: {
+        jl_module_t *m = find_root_module(n->p, n->len);
+        if (!m) setmsg(err, errlen, "module %.*s is not loaded", (int)n->len, n->p);
+        return (jl_value_t *)m;
+    }
+    case OP_GLOBAL: case OP_BINDING:
+        if (n->len != 8 || !(a = ARG(0)) || !(b = ARG(1))) break;
+        if (!jl_is_module(a) || !jl_is_symbol(b)) { setmsg(err, errlen, "node %u: expects a module and a symbol", i); break; }
+        if (n->op == OP_BINDING) return (jl_value_t *)jl_get_binding_wr((jl_module_t *)a, (jl_sym_t *)b, 1);
+        if (!(d = jl_get_global((jl_module_t *)a, (jl_sym_t *)b)))
+            setmsg(err, errlen, "%s.%s is not defined", jl_symbol_name(((jl_module_t *)a)->name), jl_symbol_name((jl_sym_t *)b));
+        return d;
+    case OP_APPLY: case OP_TUPLETYPE: case OP_UNION: case OP_CALL: case OP_NEWSTRUCT: case OP_SVEC: {
+        uint32_t k = NREFS;
+        if (n->len % 4 || k > MAX_ARGS) { setmsg(err, errlen, "node %u: bad operand list", i); break; }
+        for (uint32_t j = 0; j < k; j++) if (!(args[j] = ARG(j))) return NULL;
+        if (n->op == OP_TUPLETYPE) return (jl_value_t *)jl_apply_tuple_type_v(args, k);
+        if (n->op == OP_UNION) return jl_type_union(args, k);
+        if (n->op == OP_SVEC) {
+            jl_svec_t *s = jl_alloc_svec(k);
+            for (uint32_t j = 0; j < k; j++) jl_svecset(s, j, args[j]);
+            return (jl_value_t *)s;
+        }
+        if (k < 1) { setmsg(err, errlen, "node %u: missing head operand", i); break; }
+        if (n->op == OP_APPLY) {
+            if (!jl_is_type(args[0])) { setmsg(err, errlen, "node %u: applying a non-type", i); break; }
+            return jl_apply_type(args[0], args + 1, k - 1);
+        }
+        if (n->op == OP_CALL) return jl_call(args[0], args + 1, k - 1);
+        if (!jl_is_datatype(args[0]) || !((jl_datatype_t *)args[0])->layout || jl_datatype_nfields(args[0]) != k - 1 ||
+            ((jl_datatype_t *)args[0])->mutabl) {
+            setmsg(err, errlen, "node %u: bad struct construction", i); break;
+        }
+        return jl_new_structv((jl_datatype_t *)args[0], args + 1, k - 1);
+    }
+    case OP_TYPEVAR:
+        if (n->len != 12 || !(a = ARG(0)) || !(b = ARG(1)) || !(d = ARG(2))) break;
+        if (!jl_is_symbol(a)) { setmsg(err, errlen, "node %u: typevar name is not a symbol", i); break; }
+        return (jl_value_t *)jl_new_typevar((jl_sym_t *)a, b, d);
+    case OP_UNIONALL:
+        if (n->len != 8 || !(a = ARG(0)) || !(b = ARG(1))) break;
+        if (!jl_is_typevar(a)) { setmsg(err, errlen, "node %u: UnionAll without a TypeVar", i); break; }
+        return jl_type_unionall((jl_tvar_t *)a, b);
+    case OP_BITS:
+        if (n->len < 4 || !(a = ARG(0))) break;
+        if (!jl_is_datatype(a) || !((jl_datatype_t *)a)->isbitstype || (uint32_t)jl_datatype_size(a) != n->len - 4) {
+            setmsg(err, errlen, "node %u: bits do not fit their type", i); break;
+        }
+        return jl_new_bits(a, (void *)(n->p + 4));
+    case OP_INSTANCE:
+        if (n->len != 4 || !(a = ARG(0))) break;
+        if (!jl_is_datatype(a) || !((jl_datatype_t *)a)->instance) { setmsg(err, errlen, "node %u: type has no singleton instance", i); break; }
+        return ((jl_datatype_t *)a)->instance;
+    case OP_MI:
+        if (n->len != 4 || !(a = ARG(0))) break;
+        return (jl_value_t *)mi_for(a, err, errlen);
+    case OP_METHOD: case OP_METHODROOT: {
+        if ((n->op == OP_METHOD ? n->len != 4 : n->len != 12) || !(a = ARG(0))) break;
+        if (n->op == OP_METHOD) {
+            jl_method_t *m = jl_is_type(a) ? method_for(a) : NULL;
+            if (!m || !jl_types_equal((jl_value_t *)m->sig, a)) { setmsg(err, errlen, "node %u: method not found", i); return NULL; }
+            return (jl_value_t *)m;
+        }
+        if (!jl_is_method(a) || !(b = ARG(1))) { setmsg(err, errlen, "node %u: not a method", i); break; }
+        jl_array_t *rs = ((jl_method_t *)a)->roots;
+        uint32_t k = rd32(n->p + 8);
+        if (!rs || k >= jl_array_len(rs) || !(d = jl_array_ptr_ref(rs, k)) || jl_typeof(d) != b) {
+            setmsg(err, errlen, "node %u: method root %u is not there", i, k); break;
+        }
+        return d;
+    }
+    case OP_GENSYM:
+        if (n->len != 24 || !(a = ARG(0)) || !(b = ARG(1))) break;
+        if (!jl_is_module(a) || !jl_is_symbol(b)) { setmsg(err, errlen, "node %u: bad closure location", i); break; }
+        return find_gensym((jl_module_t *)a, (jl_sym_t *)b, rd32(n->p + 8), rd32(n->p + 12), rd32(n->p + 16), rd32(n->p + 20), err, errlen);
+    case OP_KWSORTER:
+        if (n->len != 4 || !(a = ARG(0))) break;
+        if (!jl_is_datatype(a) || !((jl_datatype_t *)a)->name->mt) { setmsg(err, errlen, "node %u: not a function type", i); break; }
+        return jl_typeof(jl_get_kwsorter(a));
+    case OP_TYPENAME:
+        if (n->len != 4 || !(a = ARG(0))) break;
+        a = unwrap(a);
+        if (!jl_is_datatype(a)) { setmsg(err, errlen, "node %u: not a data type", i); break; }
+        return (jl_value_t *)((jl_datatype_t *)a)->name;
+    case OP_TYPEOF:
+        if (n->len != 4 || !(a = ARG(0))) break;
+        return jl_typeof(a);
+    }
+    if (!err[0]) setmsg(err, errlen, "node %u: malformed op %u", i, n->op);
+    return NULL;
+}
+
+static jl_value_t *resolve(cache_t *c, uint32_t i, int depth, char *err, size_t errlen)
+{
+    if (i >= c->nnodes) { setmsg(err, errlen, "node %u out of range", i); return NULL; }
+    if (c->state[i]) return c->vals[i];
+    if (depth > MAX_DEPTH) { setmsg(err, errlen, "plan nesting too deep"); return NULL; }
+    jl_value_t *v = NULL;
+    err[0] = 0;
+    JL_TRY {
+        v = build(c, i, &c->nodes[i], depth, err, errlen);
+    }
+    JL_CATCH {
+        jl_value_t *e = jl_current_exception();
+        const char *msg = "";
+        if (jl_typeis(e, jl_errorexception_type) || jl_typeis(e, jl_argumenterror_type))
+            if (jl_is_string(jl_fieldref(e, 0))) msg = jl_string_data(jl_fieldref(e, 0));
+        setmsg(err, errlen, "node %u: %s %s", i, jl_typeof_str(e), msg);
+        jl_exception_clear();
+        v = NULL;
+    }
+    if (!v) {
+        if (!err[0]) setmsg(err, errlen, "node %u: no value", i);
+        return NULL;
+    }
+    if (c->nodes[i].op != OP_BINDING) root(v);
+    c->vals[i] = v;
+    c->state[i] = 1;
+    return v;
+}
+
+/* ---- linking ---- */
+static uint64_t resolve_symbol(const char *name, void *ctx)
+{
+    (void)ctx;
+    return (uint64_t)(uintptr_t)dlsym(RTLD_DEFAULT, name);
+}
+
+static void *symbol(cache_t *c, const char *name)
+{
+    LLVMOrcTargetAddress addr = 0;
+    LLVMErrorRef e = LLVMOrcGetSymbolAddress(c->jit, &addr, name);
+    if (e) { char *m = LLVMGetErrorMessage(e); LLVMDisposeErrorMessage(m); return NULL; }
+    return (void *)(uintptr_t)addr;
+}
+
+static int fill_slot(cache_t *c, uint32_t s, char *err, size_t errlen)
+{
+    if (c->filled[s]) return 0;
+    uint32_t n = rd32(c->slottab + 4 * s);
+    if (n == NO_NODE) { setmsg(err, errlen, "slot %u has no description", s); return -1; }
+    jl_value_t *v = resolve(c, n, 0, err, errlen);
+    if (!v) return -1;
+    char name[32]; snprintf(name, sizeof name, "jlgv_%u", s);
+    void **addr = symbol(c, name);
+    if (!addr) { setmsg(err, errlen, "symbol %s missing from the object", name); return -1; }
+    *addr = v;
+    c->filled[s] = 1;
+    return 0;
+}
+
+static int requirements_met(entry_t *e)
+{
+    const uint8_t *p = e->req;
+    for (uint32_t j = 0; j < e->nreq; j++) {
+        uint32_t len = rd32(p);
+        if (!has_req(p + 4, len)) return 0;
+        p += 4 + len;
+    }
+    return 1;
+}
+
+static void install(cache_t *c, entry_t *e)
+{
+    char err[256] = "";
+    for (uint32_t j = 0; j < e->nslots; j++)
+        if (fill_slot(c, rd32(e->slots + 4 * j), err, sizeof err) != 0) goto fail;
+    jl_value_t *sig = resolve(c, e->sig, 0, err, sizeof err);
+    jl_value_t *rt = sig ? resolve(c, e->rettype, 0, err, sizeof err) : NULL;
+    if (!rt) goto fail;
+    jl_method_instance_t *mi = mi_for(sig, err, sizeof err);
+    if (!mi) goto fail;
+    char name[48];
+    snprintf(name, sizeof name, "jlentry_%u_spec", e->index);
+    void *spec = symbol(c, name);
+    snprintf(name, sizeof name, "jlentry_%u_invoke", e->index);
+    void *inv = e->kind == ENTRY_SPECSIG ? symbol(c, name) : NULL;
+    if (!spec || (e->kind == ENTRY_SPECSIG && !inv)) { setmsg(err, sizeof err, "entry symbols missing from the object"); goto fail; }
+    jl_code_instance_t *ci = NULL;
+    JL_TRY {
+        ci = jl_get_method_inferred(mi, rt, jl_get_world_counter(), ~(size_t)0);
+    }
+    JL_CATCH {
+        jl_exception_clear();
+        ci = NULL;
+    }
+    if (!ci) { setmsg(err, sizeof err, "cannot create a CodeInstance"); goto fail; }
+    if (ci->invoke != NULL) { e->state = E_PRESENT; setmsg(e->reason, sizeof e->reason, "already compiled in this session"); return; }
+    for (uint32_t j = 0; j < e->nback; j++) {
+        char berr[128] = "";
+        jl_value_t *callee = resolve(c, rd32(e->back + 4 * j), 0, berr, sizeof berr);
+        if (callee && jl_is_method_instance(callee) && callee != (jl_value_t *)mi)
+            jl_method_instance_add_backedge((jl_method_instance_t *)callee, mi);
+    }
+    ci->specptr.fptr = spec;
+    ci->isspecsig = e->kind == ENTRY_SPECSIG;
+    /* invoke last: once set, other code may call through it */
+    ci->invoke = e->kind == ENTRY_SPECSIG ? (jl_callptr_t)inv
+               : e->kind == ENTRY_FPTR_ARGS ? (jl_callptr_t)jl_fptr_args : (jl_callptr_t)jl_fptr_sparam;
+    e->state = E_INSTALLED;
+    return;
+fail:
+    e->state = E_FAILED;
+    setmsg(e->reason, sizeof e->reason, "%s", err);
+}
+
+static int install_ready(void)
+{
+    int installed = 0;
+    for (int k = 0; k < ncaches; k++) {
+        cache_t *c = caches[k];
+        for (uint32_t j = 0; j < c->nentries; j++) {
+            entry_t *e = &c->entries[j];
+            if (e->state == E_PENDING && requirements_met(e)) {
+                install(c, e);
+                installed += e->state == E_INSTALLED;
+            }
+        }
+    }
+    return installed;
+}
+
+static void free_cache(cache_t *c)
+{
+    if (!c) return;
+    free(c->plan); free(c->nodes); free(c->vals); free(c->state); free(c->filled); free(c->entries);
+    free(c);
+}
+
+static uint8_t *read_file(const char *path, size_t *len)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f) return NULL;
+    uint8_t *buf = NULL;
+    if (fseek(f, 0, SEEK_END) == 0) {
+        long n = ftell(f);
+        if (n >= 0 && fseek(f, 0, SEEK_SET) == 0 && (buf = malloc((size_t)n + 1)) != NULL) {
+            if (fread(buf, 1, (size_t)n, f) != (size_t)n) { free(buf); buf = NULL; }
+            else *len = (size_t)n;
+        }
+    }
+    fclose(f);
+    return buf;
+}
+
+/* ---- API for glue.jl ---- */
+
+/* Once per process: the Vector{Any} that roots every object the loader creates. */
+JL_DLLEXPORT void jlc_init(jl_value_t *rootvec)
+{
+    if (jl_is_array(rootvec)) roots = (jl_array_t *)rootvec;
+}
+
+/* Links one cache entry (object + plan). Returns the number of entries, or -1 with `err` set; nothing of
+ * the entry is installed then. Entries with no requirements are installed right away. */
+JL_DLLEXPORT int jlc_load(const char *name, const char *objpath, const char *planpath, char *err, size_t errlen)
+{
+    static LLVMTargetMachineRef tm;
+    if (!roots) { setmsg(err, errlen, "jlc_init was not called"); return -1; }
+    cache_t *c = calloc(1, sizeof(cache_t));
+    size_t objlen = 0;
+    uint8_t *obj = NULL;
+    if (!c) { setmsg(err, errlen, "out of memory"); return -1; }
+    snprintf(c->name, sizeof c->name, "%s", name);
+    if (!(c->plan = read_file(planpath, &c->planlen))) { setmsg(err, errlen, "cannot read %s", planpath); goto fail; }
+    if (parse_plan(c, err, errlen) != 0) goto fail;
+    if (!(obj = read_file(objpath, &objlen))) { setmsg(err, errlen, "cannot read %s", objpath); goto fail; }
+    if (objlen < 64 || memcmp(obj, "\177ELF\2\1\1", 7) != 0 || obj[16] != 1 /* ET_REL */ || obj[18] != 62 /* x86-64 */) {
+        setmsg(err, errlen, "%s is not a relocatable x86-64 ELF object", objpath); goto fail;
+    }
+    if (!tm) {
+        LLVMTargetRef t; char *msg = NULL;
+        if (LLVMGetTargetFromTriple("x86_64-pc-linux-gnu", &t, &msg)) {
+            setmsg(err, errlen, "LLVM target: %s", msg ? msg : "?"); if (msg) LLVMDisposeMessage(msg); goto fail;
+        }
+        tm = LLVMCreateTargetMachine(t, "x86_64-pc-linux-gnu", "", "", 2, 0, 0);
+    }
+    c->jit = LLVMOrcCreateInstance(tm);
+    LLVMMemoryBufferRef buf = LLVMCreateMemoryBufferWithMemoryRangeCopy((const char *)obj, objlen, c->name);
+    free(obj); obj = NULL;
+    LLVMOrcModuleHandle h;
+    LLVMErrorRef e = LLVMOrcAddObjectFile(c->jit, &h, buf, resolve_symbol, NULL);
+    if (e) { char *m = LLVMGetErrorMessage(e); setmsg(err, errlen, "link: %s", m); LLVMDisposeErrorMessage(m); goto fail; }
+    /* The first symbol lookup finalizes the object: relocations against the process are applied here. */
+    if (c->nentries > 0) {
+        char sym[48]; snprintf(sym, sizeof sym, "jlentry_%u_spec", c->entries[0].index);
+        if (!symbol(c, sym)) { setmsg(err, errlen, "link: entry symbols not found (unresolved symbols?)"); goto fail; }
+    }
+    caches = realloc(caches, sizeof(cache_t *) * (ncaches + 1));
+    caches[ncaches++] = c;
+    install_ready();
+    return (int)c->nentries;
+fail:
+    free(obj);
+    free_cache(c);   /* a failed ORC instance keeps its (unused) memory: LLVM 9 cannot unload safely here */
+    return -1;
+}
+
+/* A requirement ("stmt:<hash>" or "pkg:<name>:<digest>") became true in this session. Returns the number of
+ * entries installed because of it. */
+JL_DLLEXPORT int jlc_satisfy(const char *req)
+{
+    size_t len = strlen(req);
+    if (!has_req((const uint8_t *)req, (uint32_t)len)) {
+        if (nsatisfied == capsatisfied) {
+            capsatisfied = capsatisfied ? 2 * capsatisfied : 64;
+            satisfied = realloc(satisfied, sizeof(char *) * capsatisfied);
+        }
+        satisfied[nsatisfied++] = strdup(req);
+    }
+    return install_ready();
+}
+
+/* Counts over all loaded caches. */
+JL_DLLEXPORT void jlc_counts(int *installed, int *pending, int *failed)
+{
+    *installed = *pending = *failed = 0;
+    for (int k = 0; k < ncaches; k++)
+        for (uint32_t j = 0; j < caches[k]->nentries; j++) {
+            int s = caches[k]->entries[j].state;
+            if (s == E_INSTALLED) (*installed)++;
+            else if (s == E_PENDING) (*pending)++;
+            else if (s == E_FAILED) (*failed)++;
+        }
+}
+
+/* Entry `j` of cache `k`: state (0 pending, 1 installed, 2 failed, 3 already compiled) and reason; -1 if none. */
+JL_DLLEXPORT int jlc_entry(int k, int j, char *reason, size_t len)
+{
+    if (k < 0 || k >= ncaches || j < 0 || (uint32_t)j >= caches[k]->nentries) return -1;
+    setmsg(reason, len, "%s", caches[k]->entries[j].reason);
+    return caches[k]->entries[j].state;
+}
+JL_DLLEXPORT int jlc_ncaches(void) { return ncaches; }
+JL_DLLEXPORT const char *jlc_cache_name(int k) { return k >= 0 && k < ncaches ? caches[k]->name : ""; }
