@@ -104,6 +104,8 @@ function capture(definitions, signatures::Vector{String}, outdir::String)
     t = time_ns()
     llvm_run_julia_passes!(mod, 2)
     timing["passesMs"] = ms(t)
+    dump = get(ENV, "JLC_DUMP_IR", "")
+    isempty(dump) || ccall((:LLVMPrintModuleToFile, LIBLLVM_NAME), Cint, (Ptr{Cvoid}, Cstring, Ptr{Ptr{UInt8}}), mod, dump, C_NULL)
 
     t = time_ns()
     # Which slots each entry's code reaches, through calls between functions of this module.

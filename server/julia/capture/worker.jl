@@ -14,6 +14,7 @@ include(joinpath(HERE, "replay.jl"))
 include(joinpath(HERE, "signatures.jl"))
 include(joinpath(HERE, "..", "loader", "planformat.jl"))
 include(joinpath(HERE, "describe.jl"))
+include(joinpath(HERE, "..", "loader", "pkgdigest.jl"))
 include(joinpath(HERE, "requires.jl"))
 include(joinpath(HERE, "capture.jl"))
 
@@ -23,6 +24,8 @@ function main_worker(jobpath::String)
     mkpath(outdir)
     # Same package environment as the session, for `using` of stdlibs and local path packages.
     Base.init_depot_path()
+    Base.init_load_path()
+    Sys.__init__()            # Sys.STDLIB / BINDIR: output mode skips Base.__init__
     empty!(LOAD_PATH)
     append!(LOAD_PATH, String.(get(job, "loadPath", Any["@", "@v#.#", "@stdlib"])))
     project = get(job, "project", nothing)

@@ -1,0 +1,71 @@
+# Thin Julia glue over the C loader (.deps/libjlcache.so). Included by the agent (as an extension file) or by
+# prove.jl. Only ccalls: the loader itself compiles no Julia code and parses no Julia text.
+module JLCache
+
+const LIB = normpath(joinpath(@__DIR__, "..", "..", "..", ".deps", "libjlcache.so"))
+const ROOTS = Any[]                 # every object the loader creates stays reachable from here
+const INITIALIZED = Ref(false)
+const KNOWN_MODULES = Set{Module}()  # modules already checked for package requirements
+
+include(joinpath(@__DIR__, "pkgdigest.jl"))
+
+function init()
+    INITIALIZED[] && return
+    isfile(LIB) || error("native cache loader not built: run scripts/build-loader.sh ($LIB missing)")
+    ccall((:jlc_init, LIB), Cvoid, (Any,), ROOTS)
+    union!(KNOWN_MODULES, Base.loaded_modules_array())
+    INITIALIZED[] = true
+end
+
+"""Links one cache entry; entries without requirements are installed at once. Returns (entries, error)."""
+function load_entries(object::String, plan::String; name::String = basename(dirname(object)))
+    init()
+    err = zeros(UInt8, 512)
+    n = ccall((:jlc_load, LIB), Cint, (Cstring, Cstring, Cstring, Ptr{UInt8}, Csize_t), name, object, plan, err, length(err))
+    return n < 0 ? (0, unsafe_string(pointer(err))) : (Int(n), "")
+end
+
+"""A statement with this hash was just evaluated: installs the entries waiting only for it."""
+statement_done(hash::AbstractString) = INITIALIZED[] ? Int(ccall((:jlc_satisfy, LIB), Cint, (Cstring,), "stmt:" * hash)) : 0
+
+"""After `using`/`import`: every newly loaded non-stdlib package satisfies its pkg:<name>:<digest> requirement."""
+function packages_changed()
+    INITIALIZED[] || return 0
+    n = 0
+    for m in Base.loaded_modules_array()
+        m in KNOWN_MODULES && continue
+        push!(KNOWN_MODULES, m)
+        is_stdlib(m) && continue
+        n += ccall((:jlc_satisfy, LIB), Cint, (Cstring,), package_requirement(m))
+    end
+    return n
+end
+
+const STATE_NAMES = ("pending", "installed", "failed", "present")
+
+"""{installed, pending, failed, present, entries: [{cache, index, state, reason}]}"""
+function status()
+    INITIALIZED[] || return Dict{String,Any}("installed" => 0, "pending" => 0, "failed" => Any[], "entries" => Any[])
+    counts = Dict{String,Int}(s => 0 for s in STATE_NAMES)
+    entries = Any[]
+    failed = Any[]
+    buf = zeros(UInt8, 300)
+    for k in 0:ccall((:jlc_ncaches, LIB), Cint, ()) - 1
+        name = unsafe_string(ccall((:jlc_cache_name, LIB), Cstring, (Cint,), k))
+        j = 0
+        while true
+            st = ccall((:jlc_entry, LIB), Cint, (Cint, Cint, Ptr{UInt8}, Csize_t), k, j, buf, length(buf))
+            st < 0 && break
+            s = STATE_NAMES[st + 1]
+            counts[s] += 1
+            e = Dict{String,Any}("cache" => name, "index" => j, "state" => s, "reason" => unsafe_string(pointer(buf)))
+            push!(entries, e)
+            s == "failed" && push!(failed, Dict{String,Any}("id" => name, "index" => j, "reason" => e["reason"]))
+            j += 1
+        end
+    end
+    return Dict{String,Any}("installed" => counts["installed"], "pending" => counts["pending"], "present" => counts["present"],
+                            "failed" => failed, "entries" => entries)
+end
+
+end
