@@ -126,6 +126,12 @@ function capture(definitions, signatures::Vector{String}, outdir::String)
             push!(get!(callees, caller, Ptr{Cvoid}[]), f)
         end
     end
+    # Imaging codegen sometimes cannot fold a ccall's (name, library) tuple (seen in Base.PCRE) and emits a
+    # run-time check that always throws "ccall: first argument not a pointer". Such code must never be cached.
+    broken = Set{Ptr{Cvoid}}()
+    for g in llvm_globals(mod)
+        occursin("ccall: first argument not a pointer", llvm_string_global(g)) && llvm_user_functions!(broken, g)
+    end
     final = Any[]
     plan_entries = Any[]
     visited = IdDict{Any,Nothing}()
@@ -135,6 +141,9 @@ function capture(definitions, signatures::Vector{String}, outdir::String)
         while !isempty(todo)
             f = pop!(todo); f in reach && continue; push!(reach, f)
             append!(todo, get(callees, f, Ptr{Cvoid}[]))
+        end
+        if any(f -> f in broken, reach)
+            push!(skipped, Dict("signature" => e.signature, "reason" => "reaches a ccall whose library imaging codegen left to run time (Julia 1.5 limitation)")); continue
         end
         slots = sort!(unique!(Int[i for f in reach for i in get(fn_slots, f, Int[])]))
         bad = [i for i in slots if haskey(slot_err, i)]

@@ -41,3 +41,23 @@ end
 
 llvm_write_bitcode(mod::Ptr{Cvoid}, path::String) =
     ccall((:LLVMWriteBitcodeToFile, LIBLLVM_NAME), Cint, (Ptr{Cvoid}, Cstring), mod, path) == 0 || error("cannot write bitcode to $path")
+
+function llvm_globals(mod::Ptr{Cvoid})
+    out = Ptr{Cvoid}[]
+    g = ccall((:LLVMGetFirstGlobal, LIBLLVM_NAME), Ptr{Cvoid}, (Ptr{Cvoid},), mod)
+    while g != C_NULL
+        push!(out, g)
+        g = ccall((:LLVMGetNextGlobal, LIBLLVM_NAME), Ptr{Cvoid}, (Ptr{Cvoid},), g)
+    end
+    return out
+end
+
+# Text of a constant string global (e.g. an error message codegen embedded), or "".
+function llvm_string_global(g::Ptr{Cvoid})
+    init = ccall((:LLVMGetInitializer, LIBLLVM_NAME), Ptr{Cvoid}, (Ptr{Cvoid},), g)
+    init == C_NULL && return ""
+    ccall((:LLVMIsConstantString, LIBLLVM_NAME), Cint, (Ptr{Cvoid},), init) == 0 && return ""
+    n = Ref{Csize_t}(0)
+    p = ccall((:LLVMGetAsString, LIBLLVM_NAME), Ptr{UInt8}, (Ptr{Cvoid}, Ref{Csize_t}), init, n)
+    return unsafe_string(p, n[])
+end
