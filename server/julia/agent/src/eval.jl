@@ -110,16 +110,16 @@ function handle_eval(params::Dict{String,Any})
             for st in stmts
                 push!(records, Dict{String,Any}("hash" => st.hash, "kind" => st.kind, "line" => st.line))
                 failure = nothing
-                compile_log_on(COMPILE_LOG)
+                compile_log_on(COMPILE_LOG[])
                 try
                     value = Core.eval(Main, Expr(:toplevel, LineNumberNode(st.line, filesym), st.ex))
                 catch e
                     failure = (e, catch_backtrace())
                 finally
-                    compile_log_off(COMPILE_LOG)
+                    compile_log_off(COMPILE_LOG[])
                 end
                 flush_output()
-                ms, n = drain_compile_log!(COMPILE_LOG)
+                ms, n = drain_compile_log!(COMPILE_LOG[])
                 compile_ms += ms
                 ncompiled += n
                 if failure === nothing
@@ -136,21 +136,21 @@ function handle_eval(params::Dict{String,Any})
                 break
             end
             if result["ok"] === true && value !== nothing && !isempty(stmts) && !ends_with_semicolon(stmts[end].text)
-                compile_log_on(COMPILE_LOG)                  # display compiles `show` for the user's types
+                compile_log_on(COMPILE_LOG[])                  # display compiles `show` for the user's types
                 try
                     result["display"] = display_text(value)
                 finally
-                    compile_log_off(COMPILE_LOG)
+                    compile_log_off(COMPILE_LOG[])
                 end
-                ms, n = drain_compile_log!(COMPILE_LOG)
+                ms, n = drain_compile_log!(COMPILE_LOG[])
                 compile_ms += ms
                 ncompiled += n
             end
         catch e
             e isa InterruptException || rethrow()
-            compile_log_off(COMPILE_LOG)
+            compile_log_off(COMPILE_LOG[])
             flush_output()
-            ms, n = drain_compile_log!(COMPILE_LOG)
+            ms, n = drain_compile_log!(COMPILE_LOG[])
             compile_ms += ms
             ncompiled += n
             result["ok"] = false
