@@ -1,14 +1,18 @@
 // Entry of dist/cli.js: headless commands on the same session code as the language server.
 //   eval FILE.jl [--json]   evaluate a file, print its output, value and timing
 //   run FILE.jl [--json]    fresh session: evaluate the file, time main()'s first call, print a report
-//   demo [--json]           workloads/parser.jl: main() first vs second call
+//   demo [--json]           workloads/parser.jl: main() first vs second call, then cold vs cached
+//   run FILE.jl [--cache DIR] [--save] [--json]   as above, loading the cache in DIR first / saving into it after
+//   bench FILE.jl [--json]  cold session + save, then a fresh session with the cache: first-call numbers
+//   benchmark [--runs N]    every shipped workload, medians of N runs: the table in the README
 // Options: --julia PATH (default: $JULIA, else `julia` on PATH).
 import { demoCommand } from './cli/demoCommand.ts';
 import { evalCommand } from './cli/evalCommand.ts';
 import { runCommand } from './cli/runCommand.ts';
+import { benchCommand, benchmarkCommand } from './cli/benchCommand.ts';
 import type { CliOptions } from './cli/cliSession.ts';
 
-const USAGE = 'usage: cli.js eval FILE.jl [--json] | run FILE.jl [--json] | demo [--json]   (options: --julia PATH)';
+const USAGE = 'usage: cli.js eval FILE.jl [--json] | run FILE.jl [--cache DIR] [--save] [--json] | bench FILE.jl [--json] | benchmark [--runs N] | demo [--json]   (options: --julia PATH)';
 
 export function parseArgs(argv: string[]): { command: string; file?: string; options: CliOptions } {
   const options: CliOptions = { json: false };
@@ -16,16 +20,23 @@ export function parseArgs(argv: string[]): { command: string; file?: string; opt
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i];
     if (arg === '--json') options.json = true;
-    else if (arg === '--julia') {
+    else if (arg === '--save') options.save = true;
+    else if (arg === '--cache') {
+      options.cacheDir = argv[++i];
+      if (!options.cacheDir) throw new Error('--cache needs a directory');
+    } else if (arg === '--julia') {
       options.juliaPath = argv[++i];
       if (!options.juliaPath) throw new Error('--julia needs a path');
+    } else if (arg === '--runs') {
+      options.runs = Number(argv[++i]);
+      if (!(options.runs! >= 1)) throw new Error('--runs needs a positive number');
     } else if (arg.startsWith('--')) throw new Error(`unknown option ${arg}`);
     else positional.push(arg);
   }
   const [command, file, ...extra] = positional;
   if (!command) throw new Error('no command given');
   if (extra.length > 0) throw new Error(`unexpected arguments: ${extra.join(' ')}`);
-  if ((command === 'eval' || command === 'run') && !file) throw new Error(`${command} needs a FILE.jl`);
+  if ((command === 'eval' || command === 'run' || command === 'bench') && !file) throw new Error(`${command} needs a FILE.jl`);
   if (command === 'demo' && file) throw new Error('demo takes no file');
   return { command, file, options };
 }
@@ -44,6 +55,10 @@ async function main(argv: string[]): Promise<number> {
       return evalCommand(file!, options);
     case 'run':
       return runCommand(file!, options);
+    case 'bench':
+      return benchCommand(file!, options);
+    case 'benchmark':
+      return benchmarkCommand(options);
     case 'demo':
       return demoCommand(options);
     default:

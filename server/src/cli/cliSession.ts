@@ -6,6 +6,11 @@ import { JuliaSession } from '../session/juliaSession.ts';
 export interface CliOptions {
   json: boolean;
   juliaPath?: string;
+  /** `run --cache DIR`: load the cache in DIR at start (and save into it with --save). */
+  cacheDir?: string;
+  save?: boolean;
+  /** benchmark: runs per workload (medians). */
+  runs?: number;
 }
 
 export async function withSession<T>(options: CliOptions, body: (session: JuliaSession) => Promise<T>): Promise<T> {

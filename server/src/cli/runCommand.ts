@@ -1,47 +1,97 @@
-// `run FILE.jl [--json]`: a fresh session evaluates the file, then calls `main()` as its own top-level statement
-// (so its compilation is inside the measured statement) and reports that first call.
+// `run FILE.jl [--cache DIR] [--save] [--json]`: a fresh session (loading the cache in DIR first, if any) evaluates the
+// file, then calls `main()` as its own top-level statement (so its compilation is inside the measured statement) and
+// reports that first call; with --save it then saves the session's compiled work into DIR.
 import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
+import { loadCache } from '../cache/loadFlow.ts';
+import { saveCompiledWork } from '../cache/saveFlow.ts';
+import { openSessionStore } from '../cache/sessionStore.ts';
+import type { Store } from '../cache/store.ts';
 import type { JuliaSession } from '../session/juliaSession.ts';
 import { ms, mustSucceed, withSession, type CliOptions } from './cliSession.ts';
 
 export interface RunReport {
   file: string;
   julia_version: string;
-  load_ms: number;
+  /** Session start: process + agent ready. */
+  start_ms: number;
+  /** Evaluating the file's definitions. */
+  file_ms: number;
   first_ms: number;
+  /** A second main() call: the warm floor. */
+  warm_ms?: number;
   compile_ms: number;
   methods_compiled: number;
   /** repr() of main()'s value. */
   result: string;
+  /** `none`, `loaded`, or `rejected: <reason>`. */
+  cache: string;
+  load_ms: number;
+  methods_loaded: number;
+  save_ms?: number;
+  methods_saved?: number;
+  cache_bytes?: number;
+  skipped?: number;
 }
 
 /** Evaluates `path` and times the first `main()` call in an already started session. */
-export async function runMain(session: JuliaSession, path: string): Promise<RunReport> {
+export async function runMain(session: JuliaSession, path: string) {
   const code = await readFile(path, 'utf8');
   const load = mustSucceed(`evaluating ${path}`, await session.evaluate({ code, file: path, line: 1 }));
   const first = mustSucceed('main()', await session.evaluate({ code: '__jlc_main_result = main();', file: 'cli-run', line: 1 }));
   // Text shows its string verbatim, so the display is exactly repr(value).
   const shown = mustSucceed('repr(main())', await session.evaluate({ code: 'Text(repr(__jlc_main_result))', file: 'cli-run', line: 1 }));
-  return {
-    file: path,
-    julia_version: session.status().juliaVersion ?? 'unknown',
-    load_ms: load.timing.totalMs,
-    first_ms: first.timing.totalMs,
-    compile_ms: first.timing.compileMs,
-    methods_compiled: first.timing.methodsCompiled,
-    result: shown.display ?? '',
-  };
+  return { file_ms: load.timing.totalMs, first, result: shown.display ?? '' };
+}
+
+export async function runReport(file: string, options: CliOptions & { warm?: boolean }): Promise<RunReport> {
+  const path = resolve(file);
+  const t0 = performance.now();
+  return withSession(options, async (session) => {
+    const start_ms = performance.now() - t0;
+    let store: Store | undefined;
+    let cache = 'none';
+    let load_ms = 0;
+    if (options.cacheDir) {
+      const opened = await openSessionStore(session, { cacheDir: resolve(options.cacheDir), maxCacheMB: 512 });
+      if (!opened.ok) cache = `rejected: ${opened.error}`;
+      else {
+        store = opened.value;
+        const outcome = await loadCache(session, store);
+        load_ms = outcome.status.loadMs ?? 0;
+        cache = outcome.status.state === 'loaded' ? 'loaded' : outcome.status.state === 'none' ? 'none' : `rejected: ${outcome.status.reason}`;
+      }
+    }
+    const { file_ms, first, result } = await runMain(session, path);
+    const report: RunReport = {
+      file: path, julia_version: session.status().juliaVersion ?? 'unknown', start_ms, file_ms,
+      first_ms: first.timing.totalMs, compile_ms: first.timing.compileMs, methods_compiled: first.timing.methodsCompiled,
+      result, cache, load_ms, methods_loaded: 0,
+    };
+    if (cache === 'loaded') {
+      // User methods are installed as their definitions are evaluated: count after the file ran.
+      report.methods_loaded = ((await session.request('cache/status', {})) as { installed: number }).installed;
+    }
+    if (options.warm) {
+      report.warm_ms = mustSucceed('main()', await session.evaluate({ code: 'main();', file: 'cli-run', line: 1 })).timing.totalMs;
+    }
+    if (options.save && store) {
+      const summary = await saveCompiledWork(session, store, { julia: options.juliaPath || process.env.JULIA || 'julia', alreadySaved: new Set() });
+      Object.assign(report, { save_ms: summary.ms, methods_saved: summary.methodsSaved, cache_bytes: summary.bytes, skipped: summary.skipped.length });
+    }
+    return report;
+  });
 }
 
 export async function runCommand(file: string, options: CliOptions): Promise<number> {
-  const report = await withSession(options, (session) => runMain(session, resolve(file)));
+  const report = await runReport(file, options);
   if (options.json) {
     process.stdout.write(`${JSON.stringify(report)}\n`);
   } else {
     process.stdout.write(`${report.result}\n`);
     process.stderr.write(
-      `main() first call: ${ms(report.first_ms)} (compile ${ms(report.compile_ms)}, ${report.methods_compiled} methods); file loaded in ${ms(report.load_ms)}\n`,
+      `main() first call: ${ms(report.first_ms)} (compile ${ms(report.compile_ms)}, ${report.methods_compiled} methods); cache: ${report.cache}` +
+        (report.save_ms !== undefined ? `; saved ${report.methods_saved} methods in ${ms(report.save_ms)}` : '') + '\n',
     );
   }
   return 0;

@@ -7,7 +7,7 @@ import type { ResultPromise } from 'execa';
 import { ResponseError, type MessageConnection } from 'vscode-jsonrpc/node';
 import type { CacheStatus, EvaluateParams, OutputParams, SessionState, SessionStatus } from '../../../shared/src/protocol.ts';
 import { loadExeca } from '../util/execa.ts';
-import { agentScript, libunwindDir } from '../util/repoRoot.ts';
+import { agentScript, defaultAgentExtensions, libunwindDir } from '../util/repoRoot.ts';
 import { settlesWithin, sleep } from '../util/timeout.ts';
 import { AgentSocket } from './agentSocket.ts';
 import { toSessionEvalResult, type AgentEvalResult, type AgentInfo, type SessionEvalResult } from './agentProtocol.ts';
@@ -31,6 +31,8 @@ export interface SessionOptions {
   maxOutputBytesPerSecond?: number;
   /** Agent entry script; defaults to server/julia/agent/main.jl of this checkout. */
   agentPath?: string;
+  /** Files the agent includes as extensions (the cache loader's handlers); default: the loader's, when built. */
+  agentExtensions?: string[];
 }
 
 export interface SessionEvents {
@@ -261,6 +263,7 @@ export class JuliaSession extends EventEmitter<SessionEvents> {
     const args = ['--startup-file=no', '--history-file=no', '--color=no', '-q'];
     if (this.options.project) args.push(`--project=${this.options.project}`);
     args.push(...(this.options.juliaArgs ?? []), this.options.agentPath ?? agentScript(), socket.path);
+    args.push(...(this.options.agentExtensions ?? defaultAgentExtensions()));
     const { execa } = await loadExeca();
     const proc = execa(juliaPath, args, {
       env,

@@ -34,3 +34,13 @@ export function libunwindDir(): string {
 export function agentScript(): string {
   return join(repoRoot(), 'server', 'julia', 'agent', 'main.jl');
 }
+
+/** The C loader library built by scripts/build-loader.sh. */
+export function loaderLibrary(): string {
+  return join(repoRoot(), '.deps', 'libjlcache.so');
+}
+
+/** The agent extension that adds the cache requests; only when the loader is built (else the cache is off). */
+export function defaultAgentExtensions(): string[] {
+  return existsSync(loaderLibrary()) ? [join(repoRoot(), 'server', 'julia', 'loader', 'agent_extension.jl')] : [];
+}

@@ -103,7 +103,7 @@ function handle_message(bytes::Vector{UInt8})
         return isnotification ? nothing : rpc_error(id, METHOD_NOT_FOUND, "unknown method: " * method)
     end
     result = try
-        handler(params)
+        Base.invokelatest(handler, params)   # extensions register after the loop started (newer world)
     catch e
         isnotification && return nothing
         e isa RPCError && return rpc_error(id, e.code, e.msg)

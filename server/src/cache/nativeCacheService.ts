@@ -1,0 +1,86 @@
+// The LSP server's CacheService: Save Compiled Work, the cache view's listing, delete and clear, and the automatic
+// reload when a session starts (only in a trusted workspace with autoLoad on).
+import { ResponseError, type WorkDoneProgressReporter } from 'vscode-languageserver/node';
+import type { CacheEntryInfo, SaveSummary } from '../../../shared/src/protocol.ts';
+import { CacheChangedNotification } from '../../../shared/src/protocol.ts';
+import type { CacheService } from '../cacheService.ts';
+import type { ServerContext } from '../server.ts';
+import type { JuliaSession } from '../session/juliaSession.ts';
+import { loadCache } from './loadFlow.ts';
+import { saveCompiledWork } from './saveFlow.ts';
+import { openSessionStore } from './sessionStore.ts';
+import type { Store } from './store.ts';
+
+const CACHE_ERROR = -32003;
+
+export function createNativeCacheService(ctx: ServerContext): CacheService {
+  const { connection, session, settings, workspaceRoot } = ctx;
+  const storeSettings = { cacheDir: settings.cacheDir, maxCacheMB: settings.maxCacheMB, workspaceRoot };
+  // Signatures saved from the current Julia process: a second save stores only what is new.
+  let saved = { pid: -1, signatures: new Set<string>() };
+
+  const store = async (): Promise<Store> => {
+    const s = await openSessionStore(session, storeSettings);
+    if (!s.ok) throw new ResponseError(CACHE_ERROR, s.error);
+    return s.value;
+  };
+  const changed = () => void connection.sendNotification(CacheChangedNotification.type, {});
+
+  return {
+    async saveCompiledWork(progress: WorkDoneProgressReporter): Promise<SaveSummary> {
+      const pid = session.agentInfo?.pid ?? -1;
+      if (saved.pid !== pid) saved = { pid, signatures: new Set() };
+      progress.begin('Save Compiled Work', 0, 'capturing compiled methods', false);
+      try {
+        const summary = await saveCompiledWork(session, await store(), {
+          julia: settings.juliaPath || 'julia',
+          alreadySaved: saved.signatures,
+          report: (message, percent) => progress.report(percent, message),
+        });
+        changed();
+        return summary;
+      } catch (e) {
+        if (e instanceof ResponseError) throw e;
+        throw new ResponseError(CACHE_ERROR, `Save Compiled Work failed: ${e instanceof Error ? e.message : String(e)}`);
+      } finally {
+        progress.done();
+      }
+    },
+    async cacheEntries(): Promise<CacheEntryInfo[]> {
+      const listed = await (await store()).listEntries();
+      if (!listed.ok) throw new ResponseError(CACHE_ERROR, listed.error);
+      return listed.value.map((e) => ({
+        id: e.id, label: e.label, methods: e.methods, bytes: e.bytes,
+        createdAt: e.createdAt ?? '', lastUsedAt: e.lastUsedAt, state: e.state, reason: e.reason,
+      }));
+    },
+    async deleteCacheEntry(id: string): Promise<CacheEntryInfo[]> {
+      const r = await (await store()).deleteEntry(id);
+      if (!r.ok) throw new ResponseError(CACHE_ERROR, r.error);
+      changed();
+      return this.cacheEntries();
+    },
+    async clearCache(): Promise<void> {
+      const r = await (await store()).clear();
+      if (!r.ok) throw new ResponseError(CACHE_ERROR, r.error);
+      changed();
+    },
+    async sessionStarted(s: JuliaSession): Promise<void> {
+      if (!settings.autoLoad || !settings.trusted) {
+        s.setCacheStatus({ state: 'disabled', methods: 0, bytes: 0, reason: settings.trusted ? 'automatic reload is off (julia.cache.autoLoad)' : 'workspace not trusted: the cache is not loaded' });
+        return;
+      }
+      const info = s.agentInfo;
+      if (!info?.supported) return; // the session already reports why (unsupported Julia)
+      const opened = await openSessionStore(s, storeSettings);
+      if (!opened.ok) {
+        s.setCacheStatus({ state: 'rejected', methods: 0, bytes: 0, reason: opened.error });
+        return;
+      }
+      s.setCacheStatus({ state: 'loading', methods: 0, bytes: 0 });
+      const outcome = await loadCache(s, opened.value);
+      for (const p of outcome.problems) connection.console.warn(`cache: ${p}`);
+      s.setCacheStatus(outcome.status);
+    },
+  };
+}

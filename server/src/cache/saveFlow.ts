@@ -1,0 +1,67 @@
+// Save Compiled Work: session log -> capture worker -> codegen child -> store. Only what this session compiled and
+// has not saved yet is captured (a second save stores only what is new); methods the worker cannot cache are
+// skipped with a reason, and the save as a whole still succeeds.
+import { join } from 'node:path';
+import type { SaveSummary } from '../../../shared/src/protocol.ts';
+import { runCapture, type Definition } from '../capture/runCapture.ts';
+import { runCodegen } from '../codegen/runCodegen.ts';
+import type { JuliaSession } from '../session/juliaSession.ts';
+import type { Store } from './store.ts';
+
+export interface SessionLog {
+  project: string | null;
+  loadPath: string[];
+  definitions: Definition[];
+  compiled: { sig: string; ms: number }[];
+}
+
+export interface SaveOptions {
+  julia: string;
+  /** Signatures this session already saved (updated by saveCompiledWork). */
+  alreadySaved: Set<string>;
+  report?: (message: string, percent: number) => void;
+}
+
+export async function saveCompiledWork(session: JuliaSession, store: Store, opts: SaveOptions): Promise<SaveSummary> {
+  const t0 = performance.now();
+  const report = opts.report ?? (() => {});
+  const info = session.agentInfo;
+  if (!info) throw new Error('the Julia session is not running');
+  report('reading the session log', 5);
+  const log = (await session.request('sessionLog', {})) as SessionLog;
+  const compileMs = new Map<string, number>();
+  for (const c of log.compiled) compileMs.set(c.sig, (compileMs.get(c.sig) ?? 0) + c.ms);
+  const fresh = [...compileMs.keys()].filter((sig) => !opts.alreadySaved.has(sig));
+  const summary: SaveSummary = { methodsSaved: 0, methodsAlreadyCached: opts.alreadySaved.size, bytes: 0, ms: 0, skipped: [] };
+  if (fresh.length === 0) return { ...summary, ms: performance.now() - t0 };
+
+  report(`compiling ${fresh.length} methods to native objects`, 15);
+  const capture = await runCapture(
+    { project: log.project, loadPath: log.loadPath, definitions: log.definitions, signatures: fresh },
+    { julia: opts.julia, sysimage: info.identity.sysimage },
+  );
+  try {
+    summary.skipped = capture.skipped;
+    if (capture.entries.length > 0) {
+      report('emitting the relocatable object', 60);
+      const object = join(capture.dir, 'object.o');
+      await runCodegen(
+        { bitcode: capture.bitcode, object, cpu: info.identity.cpuName, features: info.identity.cpuFeatures },
+        { julia: opts.julia },
+      );
+      report('writing the cache entry', 90);
+      const methods = capture.entries.map((e) => ({ ...e, compileMs: e.compileMs ?? compileMs.get(e.signature) }));
+      const written = await store.writeEntry({ object, plan: capture.plan, methods });
+      if (!written.ok) throw new Error(written.error);
+      const listed = await store.readEntry(written.value);
+      summary.bytes = listed.ok ? listed.value.meta.files.object.bytes + listed.value.meta.files.plan.bytes : 0;
+      summary.methodsSaved = capture.entries.length;
+    }
+    for (const sig of fresh) opts.alreadySaved.add(sig);
+    for (const s of summary.skipped) opts.alreadySaved.delete(s.signature);
+  } finally {
+    await capture.dispose();
+  }
+  summary.ms = performance.now() - t0;
+  return summary;
+}
