@@ -49,11 +49,13 @@ describe('VS Code (code-server) with the packaged extension', { timeout: 540_000
 
   test('opening a workspace with a .jl file starts a session: the status bar shows Julia 1.5.3', async () => {
     const text = await wb.waitForStatus(/Julia 1\.5\.3(?!:)/, 90_000);
+    sessionUp = true;
     await wb.screenshot('session-started');
     assert.match(text, /no cache|cache:/, 'the status bar says what the cache is doing');
   });
 
   test('Shift+Enter runs the current line, then the next; the REPL shows output and the status bar the latency', async () => {
+    requireSession();
     await wb.openFile('hello.jl');
     await wb.goToLine(1);
     await wb.page.keyboard.press('Shift+Enter');
@@ -67,6 +69,7 @@ describe('VS Code (code-server) with the packaged extension', { timeout: 540_000
   });
 
   test('Shift+Enter on the first line of a block runs the whole block', async () => {
+    requireSession();
     assert.equal(await wb.cursorLine(), 3);
     await wb.page.keyboard.press('Shift+Enter');
     await wb.waitForTerminal(/twice \(generic function with 1 method\)/);
@@ -77,6 +80,7 @@ describe('VS Code (code-server) with the packaged extension', { timeout: 540_000
   });
 
   test('Execute File runs the whole file', async () => {
+    requireSession();
     await wb.openFile('script.jl');
     await wb.runCommand('Julia: Execute File');
     await wb.waitForTerminal(/script total = 385/);
@@ -85,6 +89,7 @@ describe('VS Code (code-server) with the packaged extension', { timeout: 540_000
   });
 
   test('a syntax error shows a clear message in red in the REPL, and the session keeps working', async () => {
+    requireSession();
     await wb.openFile('broken.jl');
     await wb.runCommand('Julia: Execute File');
     const text = await wb.waitForTerminal(/ERROR: .*syntax/i);
@@ -94,6 +99,7 @@ describe('VS Code (code-server) with the packaged extension', { timeout: 540_000
   });
 
   test('the REPL terminal: typed input, multi-line blocks, history, and an exception with its stack', async () => {
+    requireSession();
     await wb.runCommand('Julia: Open REPL');
     await wb.page.locator('.terminal-wrapper.active .xterm').click();
     const type = async (line: string) => {
@@ -121,6 +127,7 @@ describe('VS Code (code-server) with the packaged extension', { timeout: 540_000
   });
 
   test('cache: Save Compiled Work shows progress, then a summary', async (t) => {
+    requireSession();
     await wb.clearNotifications();
     await wb.openFile('parser.jl');
     await wb.runCommand('Julia: Execute File');
@@ -136,10 +143,12 @@ describe('VS Code (code-server) with the packaged extension', { timeout: 540_000
     if (skipWithoutCache(t, done)) return;
     assert.match(progressOrDone + done, /Saved \d+ methods \(\d+(\.\d+)? [KM]?B\) in \d+\.\d s; \d+ skipped/);
     await wb.screenshot('save-summary');
+    saved = true;
   });
 
   test('cache: after Restart the first call latency drops', async (t) => {
     if (cacheMissing) return t.skip(cacheMissing);
+    assert.ok(saved, 'nothing was saved: see "Save Compiled Work"');
     await wb.runCommand('Julia: Restart Julia Session');
     const status = await wb.waitForStatus(/cache: \d+ methods/, 120_000);
     await wb.screenshot('restart-cache-loaded');
@@ -158,6 +167,7 @@ describe('VS Code (code-server) with the packaged extension', { timeout: 540_000
 
   test('cache: reopening the workspace reloads the saved cache automatically', async (t) => {
     if (cacheMissing) return t.skip(cacheMissing);
+    assert.ok(saved, 'nothing was saved: see "Save Compiled Work"');
     await wb.page.reload();
     await wb.page.locator('.monaco-workbench').waitFor({ timeout: 60_000 });
     await wb.waitForStatus(/cache: \d+ methods/, 120_000);
@@ -179,6 +189,13 @@ describe('VS Code (code-server) with the packaged extension', { timeout: 540_000
 });
 
 let coldMs = Infinity;
+let sessionUp = false;
+let saved = false;
+
+/** Without a session every later step would only time out: fail at once and point at the first test. */
+function requireSession(): void {
+  assert.ok(sessionUp, 'no Julia session: see the first test');
+}
 let cacheMissing: string | undefined;
 
 /** The cache steps run as far as the server supports them: a server without the cache says so, and they skip. */

@@ -125,7 +125,7 @@ export class Workbench {
     const deadline = Date.now() + timeoutMs;
     let last = '';
     for (;;) {
-      last = await read().catch(() => '');
+      last = await read().catch((err: Error) => `(could not read the ${what}: ${err.message.split('\n')[0]})`);
       if (pattern.test(last)) return last;
       if (Date.now() > deadline) {
         const shot = await this.screenshot(`timeout-${what.replace(/\W+/g, '-')}`).catch(() => '');
