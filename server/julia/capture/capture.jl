@@ -41,7 +41,9 @@ function capture(definitions, signatures::Vector{String}, outdir::String)
     timing["resolveMs"] = ms(t)
 
     t = time_ns()
-    params = Base.CodegenParams(track_allocations = false, code_coverage = false, static_alloc = false, prefer_specsig = true)
+    # static_alloc must stay on: without it codegen's static_eval may not build the `(:name, LIB)` tuple of a
+    # ccall like Base.PCRE's, and emits an always-throwing "ccall: first argument not a pointer" instead.
+    params = Base.CodegenParams(track_allocations = false, code_coverage = false, static_alloc = true, prefer_specsig = true)
     nc = create_native(Core.MethodInstance[mi for (_, mi) in cand], params)
     mod = native_llvm_module(nc)
     timing["createNativeMs"] = ms(t)

@@ -11,7 +11,7 @@ mutable struct PlanWriter
     nodes::Vector{Vector{UInt8}}
     bytes_memo::Dict{Vector{UInt8},UInt32}
     obj_memo::IdDict{Any,UInt32}
-    const_owner::Union{Nothing,IdDict{Any,Tuple{Module,Symbol}}}
+    const_owner::Union{Nothing,IdDict{Any,Tuple{Module,Symbol,Vector{Int}}}}
     methods::Vector{Method}   # methods whose code is in the module: their roots hold literal objects
     root_owner::Union{Nothing,IdDict{Any,Tuple{Method,Int}}}
 end
@@ -57,7 +57,16 @@ function encode_new(w::PlanWriter, @nospecialize(x))
         return node!(w, OP_INSTANCE, encode(w, T))
     end
     owner = const_owner(w, x)
-    owner === nothing || return node!(w, OP_GLOBAL, encode(w, owner[1]), encode(w, owner[2]))
+    if owner !== nothing
+        mod, name, path = owner
+        node = node!(w, OP_GLOBAL, encode(w, mod), encode(w, name))
+        v = getfield(mod, name)
+        for k in path
+            v = getfield(v, k)
+            node = node!(w, OP_FIELD, node, encode(w, typeof(v)), UInt32(k - 1))
+        end
+        return node
+    end
     if x isa Regex
         # The compiled PCRE pattern is process memory: re-create the Regex from its source and flags.
         return node!(w, OP_CALL, refs(encode(w, Regex), encode(w, x.pattern), encode(w, x.compile_options), encode(w, x.match_options)))
@@ -68,7 +77,7 @@ function encode_new(w::PlanWriter, @nospecialize(x))
     if !T.mutable && T isa DataType && isconcretetype(T) && all(i -> isdefined(x, i), 1:nfields(x))
         return node_refs!(w, OP_NEWSTRUCT, UInt32[encode(w, T)], Any[getfield(x, i) for i in 1:nfields(x)])
     end
-    throw(Unsupported("no stable identity for a $(T) object (mutable, not reachable from a const global)"))
+    throw(Unsupported("no stable identity for a $(T) object (mutable, not reachable from a const global): " * first(repr(x), 60)))
 end
 
 bits_of(x) = (r = Ref(x); GC.@preserve r unsafe_wrap(Array, Ptr{UInt8}(Base.unsafe_convert(Ptr{typeof(x)}, r)), sizeof(x)) |> copy)
@@ -94,6 +103,11 @@ function encode_typename_wrapper(w::PlanWriter, dt::DataType)
         is_kwsorter_name(tn.name) && return encode_kwsorter_type(w, dt)
         f = bound_function(dt)
         f === nothing || return node!(w, OP_TYPEOF, encode(w, f))
+        # Outside Main (system image, packages) gensym names come from the module's own counter while it
+        # loads, the same in every process: the name is the stable identity there.
+        mod = tn.module
+        Base.moduleroot(mod) !== Main && isdefined(mod, tn.name) && getfield(mod, tn.name) === tn.wrapper &&
+            return node!(w, OP_GLOBAL, encode(w, mod), encode(w, tn.name))
         return encode_gensym_type(w, dt)
     end
     isdefined(tn.module, tn.name) && getfield(tn.module, tn.name) === tn.wrapper ||
@@ -196,17 +210,34 @@ function root_owner(w::PlanWriter, x)
     return get(w.root_owner, x, nothing)
 end
 
+# A mutable object is found through the constant that holds it: the constant itself, or a field (path) of an
+# immutable constant, e.g. the month-name arrays inside `Dates.ENGLISH`, which inlined code reaches directly.
 function const_owner(w::PlanWriter, x)
     ismutable(x) || return nothing
     if w.const_owner === nothing
-        tab = IdDict{Any,Tuple{Module,Symbol}}()
+        tab = IdDict{Any,Tuple{Module,Symbol,Vector{Int}}}()
         for m in Base.loaded_modules_array(), (mod, n) in module_consts(m)
-            v = getfield(mod, n)
-            ismutable(v) && !(v isa Module) && !haskey(tab, v) && (tab[v] = (mod, n))
+            const_fields!(tab, getfield(mod, n), mod, n, Int[])
         end
         w.const_owner = tab
     end
     return get(w.const_owner, x, nothing)
+end
+
+const FIELD_DEPTH = 2
+
+function const_fields!(tab, v, mod::Module, n::Symbol, path::Vector{Int})
+    v isa Module && return
+    if ismutable(v)
+        haskey(tab, v) || (tab[v] = (mod, n, path))
+        return
+    end
+    T = typeof(v)
+    # Only immutable containers: their fields cannot be reassigned, so the path names the same object later.
+    (length(path) < FIELD_DEPTH && T isa DataType && !(v isa Type) && nfields(v) <= 64) || return
+    for k in 1:nfields(v)
+        isdefined(v, k) && const_fields!(tab, getfield(v, k), mod, n, vcat(path, k))
+    end
 end
 
 function module_consts(root::Module)

@@ -83,6 +83,9 @@ function method_for_signature(sig::Type, world::UInt)
     e = ccall(:jl_gf_invoke_lookup, Any, (Any, UInt), sig, world)
     e === nothing ? nothing : (e::Core.TypeMapEntry).func::Method
 end
+# Whether `sig` is a signature dispatch itself compiles for `m` (e.g. `Tuple{typeof(sprint), Function, T}`:
+# arguments Julia does not specialize on are widened), so a MethodInstance for it is found again by dispatch.
+isa_compileable_sig(sig::Type, m::Method) = ccall(:jl_isa_compileable_sig, Cint, (Any, Any), sig, m) != 0
 uncompressed_ir(m::Method, ci::Core.CodeInstance) =
     ci.inferred isa Vector{UInt8} ? ccall(:jl_uncompress_ir, Any, (Any, Ptr{Cvoid}, Any), m, C_NULL, ci.inferred)::Core.CodeInfo : ci.inferred
 

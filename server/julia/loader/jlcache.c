@@ -44,7 +44,7 @@ extern void LLVMDisposeMessage(char *msg);
 enum {
     OP_SYM = 1, OP_STR, OP_ROOTMOD, OP_GLOBAL, OP_BINDING, OP_APPLY, OP_TUPLETYPE, OP_UNION, OP_TYPEVAR,
     OP_UNIONALL, OP_BITS, OP_INSTANCE, OP_MI, OP_GENSYM, OP_KWSORTER, OP_CALL, OP_NEWSTRUCT, OP_TYPENAME,
-    OP_SVEC, OP_METHOD, OP_TYPEOF, OP_METHODROOT, OP_LAST = OP_METHODROOT
+    OP_SVEC, OP_METHOD, OP_TYPEOF, OP_METHODROOT, OP_FIELD, OP_LAST = OP_FIELD
 };
 enum { ENTRY_SPECSIG = 0, ENTRY_FPTR_ARGS = 1, ENTRY_FPTR_SPARAM = 2 };
 #define PLAN_VERSION 1
@@ -406,6 +406,17 @@ static jl_value_t *build(cache_t *c, uint32_t i, const node_t *n, int depth, cha
     case OP_TYPEOF:
         if (n->len != 4 || !(a = ARG(0))) break;
         return jl_typeof(a);
+    case OP_FIELD: {
+        if (n->len != 12 || !(a = ARG(0)) || !(b = ARG(1))) break;
+        jl_datatype_t *t = (jl_datatype_t *)jl_typeof(a);
+        uint32_t k = rd32(n->p + 8);
+        /* only pointer fields of immutable values: no allocation, and the object is the one the constant holds */
+        if (t->mutabl || !t->layout || k >= jl_datatype_nfields(t) || !jl_field_isptr(t, k) ||
+            !(d = jl_get_nth_field_noalloc(a, k)) || jl_typeof(d) != b) {
+            setmsg(err, errlen, "node %u: field %u is not there", i, k); break;
+        }
+        return d;
+    }
     }
     if (!err[0]) setmsg(err, errlen, "node %u: malformed op %u", i, n->op);
     return NULL;
