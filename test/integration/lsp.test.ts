@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { ResponseError } from 'vscode-jsonrpc/node';
-import { ServerCommands, type EvaluateResult, type SessionStatus } from '../../shared/src/protocol.ts';
+import { ServerCommands, type CacheEntryInfo, type EvaluateResult, type SaveSummary, type SessionStatus } from '../../shared/src/protocol.ts';
 import { startLspServer, type LspServer } from '../helpers/lspServer.ts';
 import { isAlive, waitUntil } from '../helpers/wait.ts';
 
@@ -73,9 +73,37 @@ describe('language server with a session', () => {
     assert.equal(result.display, '"still alive"');
   });
 
-  test('cache requests answer "cache not available" until the cache is wired in', async () => {
-    for (const method of ['julia/saveCompiledWork', 'julia/cacheEntries', 'julia/clearCache']) {
-      await assert.rejects(server.conn.sendRequest(method), /cache not available/, method);
+  test('Save Compiled Work stores an entry; after a restart the cache is loaded and results stay correct', async () => {
+    const cacheDir = mkdtempSync(join(tmpdir(), 'jlcache-lsp-'));
+    const cached = await startLspServer({ settings: { cacheDir } });
+    try {
+      const define = 'tri(n::Int) = n <= 1 ? n : n + tri(n - 1)';
+      await cached.conn.sendRequest('julia/evaluate', { code: define, file: 'tri.jl', line: 1 });
+      const cold: EvaluateResult = await cached.conn.sendRequest('julia/evaluate', { code: 'tri(100)' });
+      assert.equal(cold.display, '5050');
+      const summary: SaveSummary = await cached.conn.sendRequest('julia/saveCompiledWork');
+      assert.ok(summary.methodsSaved > 0, `saved ${JSON.stringify(summary)}`);
+      assert.ok(summary.bytes > 0);
+      const entries: CacheEntryInfo[] = await cached.conn.sendRequest('julia/cacheEntries');
+      assert.equal(entries.length, 1);
+      assert.equal(entries[0].state, 'valid');
+      assert.ok(entries[0].methods.some((m) => m.includes('tri')), entries[0].methods.join(', '));
+      // Nothing new compiled since: a second save stores nothing.
+      const again: SaveSummary = await cached.conn.sendRequest('julia/saveCompiledWork');
+      assert.equal(again.methodsSaved, 0);
+
+      const status: SessionStatus = await cached.conn.sendRequest('julia/restartSession');
+      assert.equal(status.cache.state, 'loaded', JSON.stringify(status.cache));
+      assert.ok(status.cache.methods > 0);
+      await cached.conn.sendRequest('julia/evaluate', { code: define, file: 'tri.jl', line: 1 });
+      const warm: EvaluateResult = await cached.conn.sendRequest('julia/evaluate', { code: 'tri(100)' });
+      assert.equal(warm.display, '5050');
+
+      await cached.conn.sendRequest('julia/clearCache');
+      assert.deepEqual(await cached.conn.sendRequest('julia/cacheEntries'), []);
+    } finally {
+      await cached.close();
+      rmSync(cacheDir, { recursive: true, force: true });
     }
   });
 
