@@ -35,9 +35,13 @@ internal error carrying `showerror`'s text. Handlers run on the agent's task, be
 """
 register_handler(name::String, f) = (HANDLERS[name] = f; nothing)
 
-"Reads one framed message; throws EOFError when the peer closed the stream, FramingError on a bad header."
+"""
+Reads one framed message; throws EOFError when the peer closed the stream, FramingError on a bad header (after
+consuming the header up to its blank line, or the oversized body, so the next message is read cleanly).
+"""
 function read_message(io::IO)
     len = -1
+    problem = ""
     nheaders = 0
     while true
         eof(io) && throw(EOFError())
@@ -46,15 +50,21 @@ function read_message(io::IO)
         isempty(line) && break
         (nheaders += 1) > 32 && throw(FramingError("too many header lines"))
         k = findfirst(isequal(':'), line)
-        k === nothing && throw(FramingError("header without ':'"))
-        if lowercase(strip(line[1:prevind(line, k)])) == "content-length"
+        if k === nothing
+            problem = "header line without ':'"
+        elseif lowercase(strip(line[1:prevind(line, k)])) == "content-length"
             n = tryparse(Int, strip(line[nextind(line, k):end]))
-            (n === nothing || n < 0) && throw(FramingError("bad Content-Length"))
-            len = n
+            (n === nothing || n < 0) ? (problem = "bad Content-Length") : (len = n)
         end
     end
+    isempty(problem) || throw(FramingError(problem))
     len < 0 && throw(FramingError("missing Content-Length"))
-    len > MAX_MESSAGE_BYTES && throw(FramingError("message of $len bytes is too large"))
+    if len > MAX_MESSAGE_BYTES
+        while len > 0 && !eof(io)
+            len -= length(read(io, min(len, 1 << 20)))
+        end
+        throw(FramingError("message too large (limit $(MAX_MESSAGE_BYTES >> 20) MB)"))
+    end
     body = read(io, len)
     length(body) < len && throw(EOFError())
     return body
