@@ -30,6 +30,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
   client.onNotification(EvaluationFinishedNotification.type, (e) => statusBar.evaluationFinished(e));
   client.onNotification(CacheChangedNotification.type, () => cacheView.refresh());
   session.onDidChange((s) => statusBar.setStatus(s));
+  session.onDidChange((s) => repl.sessionChanged(s));
   let lastCacheState = '';
   session.onDidChange((s) => {
     // The cache view follows loads and rejections too, not only saves.

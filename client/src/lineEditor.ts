@@ -135,3 +135,11 @@ export class LineEditor {
     this.cursor = this.chars.length;
   }
 }
+
+/** The raw input for a key (the first sequence that decodes to it), to queue keys and replay them later. */
+export function keyText(key: Key): string {
+  if (key.kind === 'text') return key.text;
+  const control = Object.entries(CONTROL).find(([, k]) => k === key.kind);
+  if (control) return control[0];
+  return SEQUENCES.find(([, k]) => k === key.kind)?.[0] ?? '';
+}

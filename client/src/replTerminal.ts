@@ -6,10 +6,10 @@ import * as vscode from 'vscode';
 import type { LanguageClient } from 'vscode-languageclient/node';
 import {
   EvaluateRequest, InterruptRequest, StartSessionRequest,
-  type EvalError, type EvaluateResult, type OutputParams, type SessionState,
+  type EvalError, type EvaluateResult, type OutputParams, type SessionState, type SessionStatus,
 } from '../../shared/src/protocol.ts';
 import { isInputComplete } from './inputComplete.ts';
-import { LineEditor, parseKeys } from './lineEditor.ts';
+import { keyText, LineEditor, parseKeys } from './lineEditor.ts';
 import { errorMessage } from './languageClient.ts';
 
 const PROMPT = '\x1b[32m\x1b[1mjulia> \x1b[0m';
@@ -17,6 +17,7 @@ const CONTINUATION = '       ';
 const RED = '\x1b[31m';
 const BOLD_RED = '\x1b[1m\x1b[31m';
 const RESET = '\x1b[0m';
+const DIM = '\x1b[90m';
 const MAX_PENDING = 64 * 1024;
 export const REPL_NAME = 'Julia REPL';
 
@@ -39,6 +40,9 @@ export class ReplTerminal implements vscode.Disposable {
   private atLineStart = true; // whether the last thing written ended a line
   private promptShown = false; // whether the cursor sits on the prompt line being edited
   private replCount = 0;
+  private typeAhead = ''; // keys typed while code runs, handled when it ends (like a terminal's type-ahead)
+  private sessionPid?: number;
+  private hadSession = false;
 
   constructor(
     private readonly client: LanguageClient,
@@ -100,14 +104,43 @@ export class ReplTerminal implements vscode.Disposable {
     this.editor.clear();
   }
 
+  /** Notes session changes in the scrollback, so output before and after a restart or crash is not confused. */
+  sessionChanged(status: SessionStatus): void {
+    if (status.state === 'idle' && status.pid && status.pid !== this.sessionPid) {
+      if (this.hadSession) this.notice(`new Julia session (pid ${status.pid})`);
+      this.sessionPid = status.pid;
+      this.hadSession = true;
+    } else if ((status.state === 'dead' || status.state === 'stopped') && this.sessionPid !== undefined) {
+      const why = status.message ? `: ${status.message.split('\n')[0]}` : '';
+      if (status.state === 'dead') this.notice(`the Julia session ended${why}`, RED);
+      else this.notice('Julia session stopped');
+      this.sessionPid = undefined;
+    }
+  }
+
+  private notice(text: string, color = DIM): void {
+    if (!this.running) this.leavePrompt();
+    else this.endLine();
+    this.write(`${color}[${text}]${RESET}\n`);
+    this.redrawPrompt();
+  }
+
   private onInput(data: string): void {
+    if (this.running) {
+      // Ctrl+C interrupts at once; anything else waits until the running code is done.
+      if (data.includes('\x03')) this.interrupt();
+      else this.typeAhead += data;
+      return;
+    }
     for (const key of parseKeys(data)) {
       if (key.kind === 'interrupt') {
         this.interrupt();
         continue;
       }
-      // While code runs, typing is not echoed (the session owns the screen); Ctrl+C still works.
-      if (this.running) continue;
+      if (this.running) {
+        this.typeAhead += keyText(key);
+        continue;
+      }
       switch (key.kind) {
         case 'text': this.editor.insert(key.text); break;
         case 'backspace': this.editor.backspace(); break;
@@ -167,6 +200,9 @@ export class ReplTerminal implements vscode.Disposable {
     } finally {
       this.running = false;
       this.redrawPrompt();
+      const pending = this.typeAhead;
+      this.typeAhead = '';
+      if (pending) this.onInput(pending);
     }
   }
 

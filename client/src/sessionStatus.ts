@@ -39,7 +39,11 @@ export class SessionStatusTracker implements vscode.Disposable {
     const [first, ...rest] = message.split('\n');
     const more = rest.some((l) => l.trim()) ? ' (details in the output)' : '';
     const choice = await vscode.window.showErrorMessage(`Julia session: ${first}${more}`, 'Open Settings', 'Show Output');
-    if (choice === 'Open Settings') await vscode.commands.executeCommand('workbench.action.openSettings', 'julia.cache.juliaPath');
+    if (choice === 'Open Settings') {
+      // juliaPath is machine-overridable: in a remote window (SSH, containers, code-server) it lives in the remote tab.
+      if (vscode.env.remoteName) await vscode.commands.executeCommand('workbench.action.openRemoteSettings', { query: 'julia.cache.juliaPath' });
+      else await vscode.commands.executeCommand('workbench.action.openSettings', 'julia.cache.juliaPath');
+    }
     else if (choice === 'Show Output') this.log.show(true);
   }
 }

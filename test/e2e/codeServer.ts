@@ -15,6 +15,8 @@ export interface CodeServer {
   extensionsDir: string;
   settingsFile: string;
   setSettings(settings: Record<string, unknown>): void;
+  /** Remote ("machine") settings: where a remote window such as code-server's takes `machine-overridable` ones. */
+  setMachineSettings(settings: Record<string, unknown>): void;
   logText(): string;
   stop(): Promise<void>;
 }
@@ -51,6 +53,10 @@ export async function startCodeServer(opts: {
   const setSettings = (s: Record<string, unknown>) =>
     writeFileSync(settingsFile, JSON.stringify({ ...BASE_SETTINGS, ...s }, null, 2));
   setSettings(opts.settings ?? {});
+  const machineSettings = join(userData, 'Machine', 'settings.json');
+  mkdirSync(join(userData, 'Machine'), { recursive: true });
+  const setMachineSettings = (s: Record<string, unknown>) => writeFileSync(machineSettings, JSON.stringify(s, null, 2));
+  setMachineSettings({});
   // code-server keeps its own config (password, bind address) under XDG dirs: keep it in the profile too.
   const env = { ...process.env, XDG_CONFIG_HOME: join(profile, 'xdg-config'), XDG_DATA_HOME: join(profile, 'xdg-data') };
   const common = ['--user-data-dir', userData, '--extensions-dir', extensionsDir];
@@ -74,6 +80,7 @@ export async function startCodeServer(opts: {
     extensionsDir,
     settingsFile,
     setSettings,
+    setMachineSettings,
     logText: () => readFileSync(logFile, 'utf8'),
     stop: () => stopGroup(child),
   };

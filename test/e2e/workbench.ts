@@ -46,6 +46,19 @@ export class Workbench {
     await this.page.locator('.quick-input-widget').waitFor({ state: 'hidden', timeout: 10_000 });
   }
 
+  /** Opens the Julia REPL terminal and gives it keyboard focus (typing before xterm has focus goes elsewhere). */
+  async focusRepl(): Promise<void> {
+    await this.runCommand('Julia: Open REPL');
+    await this.page.locator('.terminal-wrapper.active .xterm').click();
+    await this.page.locator('.terminal-wrapper.active .xterm.focus').waitFor({ timeout: 10_000 });
+  }
+
+  /** Types a line into the focused terminal and presses Enter. */
+  async typeLine(line: string): Promise<void> {
+    await this.page.keyboard.type(line);
+    await this.page.keyboard.press('Enter');
+  }
+
   /** Opens a workspace file through Quick Open and waits until its editor has focus. */
   async openFile(name: string): Promise<void> {
     await this.page.keyboard.press('Control+P');
@@ -87,10 +100,10 @@ export class Workbench {
     return (await this.page.locator(STATUS_ITEM).getAttribute('aria-label')) ?? '';
   }
 
-  /** Waits until the status bar reports the evaluation of `code` (its tooltip names the last evaluation) and
-   * returns the status text then, which holds that evaluation's latency. */
+  /** Waits until the status bar reports an evaluation whose first line starts with `code` (its tooltip names the
+   * last evaluation) and returns the status text then, which holds that evaluation's latency. */
   async waitForEvaluation(code: string, timeoutMs = 120_000): Promise<string> {
-    await this.waitFor(() => this.statusTooltip(), new RegExp(`Last evaluation\\*\\*: \`${escapeRegExp(code)}\``), timeoutMs, 'status tooltip');
+    await this.waitFor(() => this.statusTooltip(), new RegExp(`Last evaluation\\*\\*: \`${escapeRegExp(code)}`), timeoutMs, 'status tooltip');
     return this.statusText();
   }
 

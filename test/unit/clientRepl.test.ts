@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { formatAge, formatBytes, formatMs, saveSummaryText } from '../../client/src/format.ts';
 import { isInputComplete } from '../../client/src/inputComplete.ts';
-import { LineEditor, parseKeys } from '../../client/src/lineEditor.ts';
+import { keyText, LineEditor, parseKeys } from '../../client/src/lineEditor.ts';
 
 test('complete input: single lines, closed blocks and brackets', () => {
   for (const code of [
@@ -33,6 +33,8 @@ test('terminal keys: printable runs, arrows in both cursor modes, controls, CRLF
   ]);
   assert.deepEqual(parseKeys('x=1\r\ny=2'), [{ kind: 'text', text: 'x=1' }, { kind: 'enter' }, { kind: 'text', text: 'y=2' }]);
   assert.deepEqual(parseKeys('\x1b[1;5Ca'), [{ kind: 'text', text: 'a' }], 'unknown sequences are dropped whole');
+  const typed = 'f(1)\x1b[D\x7f2\x1bOA\r';
+  assert.deepEqual(parseKeys(parseKeys(typed).map(keyText).join('')), parseKeys(typed), 'queued keys replay the same');
 });
 
 test('line editing: insert at the cursor, delete, home/end, unicode stays whole', () => {
