@@ -3,7 +3,8 @@
 #   1. system packages the suites need (Chromium, Neovim, code-server's build deps) via scripts/setup.sh E2E=1
 #   2. code-server 4.100.3 into .deps/code-server (scripts/install-code-server.sh)
 #   3. the .vsix (scripts/package-vsix.sh), installed into a throwaway code-server profile by the test
-#   4. test/e2e/vscode.test.ts (code-server + headless Chromium) and test/e2e/neovim.test.ts (nvim's LSP client)
+#   4. test/e2e/vscode*.test.ts (code-server + headless Chromium; *Trust: Workspace Trust) and
+#      test/e2e/neovim.test.ts (nvim's LSP client)
 # Screenshots and logs land in test-artifacts/e2e/. Exits non-zero when anything fails.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)

@@ -19,6 +19,7 @@ const BOLD_RED = '\x1b[1m\x1b[31m';
 const RESET = '\x1b[0m';
 const DIM = '\x1b[90m';
 const MAX_PENDING = 64 * 1024;
+const ECHO_LINES = 8;
 export const REPL_NAME = 'Julia REPL';
 
 interface Job {
@@ -224,7 +225,10 @@ export class ReplTerminal implements vscode.Disposable {
   private echo(code: string): void {
     // Whatever the user had half-typed stays in the editor buffer and comes back with the next prompt.
     this.leavePrompt();
-    this.write(PROMPT + code.split('\n').join('\n' + CONTINUATION) + '\n');
+    // A whole file would bury its own output: show its start and say how much more ran.
+    const lines = code.replace(/\n+$/, '').split('\n');
+    const shown = lines.length > ECHO_LINES ? [...lines.slice(0, ECHO_LINES - 1), `${DIM}… ${lines.length - ECHO_LINES + 1} more lines${RESET}`] : lines;
+    this.write(PROMPT + shown.join('\n' + CONTINUATION) + '\n');
   }
 
   private showResult(result: EvaluateResult): void {

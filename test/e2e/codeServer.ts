@@ -36,6 +36,12 @@ const BASE_SETTINGS = {
   'editor.minimap.enabled': false,
 };
 
+/** The environment of everything started for a profile. code-server keeps its config (password, bind address)
+ * under the XDG dirs, and so does the extension (the cache's HMAC key): both stay inside the throwaway profile. */
+export function profileEnv(profile: string): NodeJS.ProcessEnv {
+  return { ...process.env, XDG_CONFIG_HOME: join(profile, 'xdg-config'), XDG_DATA_HOME: join(profile, 'xdg-data') };
+}
+
 export async function startCodeServer(opts: {
   vsix: string;
   workspace: string;
@@ -57,8 +63,7 @@ export async function startCodeServer(opts: {
   mkdirSync(join(userData, 'Machine'), { recursive: true });
   const setMachineSettings = (s: Record<string, unknown>) => writeFileSync(machineSettings, JSON.stringify(s, null, 2));
   setMachineSettings({});
-  // code-server keeps its own config (password, bind address) under XDG dirs: keep it in the profile too.
-  const env = { ...process.env, XDG_CONFIG_HOME: join(profile, 'xdg-config'), XDG_DATA_HOME: join(profile, 'xdg-data') };
+  const env = profileEnv(profile);
   const common = ['--user-data-dir', userData, '--extensions-dir', extensionsDir];
   execFileSync(CODE_SERVER, [...common, '--install-extension', opts.vsix], { env, stdio: 'pipe', timeout: 120_000 });
 

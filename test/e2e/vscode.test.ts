@@ -174,6 +174,29 @@ describe('VS Code (code-server) with the packaged extension', { timeout: 540_000
     await wb.screenshot('reopen-cache-loaded');
   });
 
+  test('cache: the Julia Compiled Cache view lists the entries; Clear Compiled Cache empties it after a confirmation', async (t) => {
+    if (cacheMissing) return t.skip(cacheMissing);
+    assert.ok(saved, 'nothing was saved: see "Save Compiled Work"');
+    const pane = wb.page.locator('.pane', { has: wb.page.locator('.pane-header', { hasText: 'Julia Compiled Cache' }) });
+    const header = pane.locator('.pane-header');
+    if ((await header.getAttribute('aria-expanded')) !== 'true') await header.click();
+    const rows = pane.locator('.monaco-list-row');
+    await rows.first().waitFor({ timeout: 30_000 });
+    const entries = await rows.allInnerTexts();
+    assert.ok(entries.some((e) => /\d+(\.\d+)? [KM]?B · /.test(e)), `entries show their size and age: ${entries.join(' | ')}`);
+    await wb.screenshot('cache-view');
+    await wb.runCommand('Julia: Clear Compiled Cache');
+    const dialog = wb.page.locator('.monaco-dialog-box');
+    await dialog.waitFor({ timeout: 10_000 });
+    assert.match(await dialog.innerText(), /Delete all compiled code/);
+    await wb.screenshot('clear-cache-confirm');
+    await dialog.locator('.monaco-button', { hasText: 'Clear Cache' }).click();
+    await wb.waitForNotification(/compiled cache cleared/);
+    await pane.locator('.message', { hasText: 'No compiled work saved yet' }).waitFor({ timeout: 30_000 });
+    assert.equal(await rows.count(), 0);
+    await wb.screenshot('cache-cleared');
+  });
+
   test('a missing Julia (julia.cache.juliaPath) gives a clear error, and fixing the setting recovers', async () => {
     await wb.clearNotifications();
     // juliaPath is `machine-overridable`: a remote window like code-server's takes it from the remote settings.
