@@ -122,6 +122,18 @@ describe('VS Code (code-server) with the packaged extension', { timeout: 540_000
     await wb.screenshot('repl-terminal');
   });
 
+  test('Ctrl+C in the REPL interrupts running code; the session stays usable', async () => {
+    requireSession();
+    await wb.focusRepl();
+    await wb.typeLine('sleep(120)');
+    await wb.waitForStatus(/running/);
+    await wb.page.keyboard.press('Control+C');
+    await wb.waitForTerminal(/\^C[\s\S]*ERROR: .*[Ii]nterrupt/, 30_000);
+    await wb.typeLine('twice(21) + 1');
+    await wb.waitForTerminal(/julia> twice\(21\) \+ 1\s+43/);
+    await wb.screenshot('repl-interrupt');
+  });
+
   test('cache: Save Compiled Work shows progress, then a summary', async (t) => {
     requireSession();
     await wb.clearNotifications();
