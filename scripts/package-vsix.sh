@@ -27,11 +27,13 @@ stage_koffi() {
 }
 stage_koffi
 
-[ -f .deps/libunwind/usr/lib/x86_64-linux-gnu/libunwind.so.8 ] || {
-  echo "missing .deps/libunwind (Julia 1.5.3 needs it): run npm run setup first" >&2
-  exit 1
-}
+# Native parts built by scripts/setup.sh: without them the installed extension would start but fail later.
+for f in .deps/libunwind/usr/lib/x86_64-linux-gnu/libunwind.so.8 .deps/libjlcache.so; do
+  [ -f "$f" ] || { echo "missing $f: run npm run setup first" >&2; exit 1; }
+done
 
+# linux-x64 only: the .vsix carries native code (koffi's addon, the loader, libunwind) built for it.
 # Prompts (missing LICENSE or repository) must never wait for input in scripts.
-npx --no-install vsce package --no-dependencies --allow-missing-repository --skip-license --out "$out" </dev/null
+npx --no-install vsce package --target linux-x64 --no-dependencies --allow-missing-repository --skip-license \
+  --out "$out" </dev/null
 echo "[package] $out ($(du -h "$out" | cut -f1))"

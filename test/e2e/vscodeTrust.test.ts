@@ -3,7 +3,7 @@
 // folder, the session starts and the cache loads. Screenshots go to test-artifacts/e2e/vscode-trust/.
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { copyFileSync, existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
@@ -77,5 +77,7 @@ describe('VS Code Workspace Trust', { timeout: 300_000 }, () => {
 
 /** The Julia agent script of the installed extension: on the command line of every session it starts. */
 function agentOf(cs: CodeServer): string {
-  return join(cs.extensionsDir, `jlcache.julia-compiled-cache-${require(join(ROOT, 'package.json')).version}`, 'server', 'julia', 'agent');
+  const dir = readdirSync(cs.extensionsDir).find((d) => d.startsWith('jlcache.julia-compiled-cache-'));
+  assert.ok(dir, `the extension is not installed in ${cs.extensionsDir}`);
+  return join(cs.extensionsDir, dir, 'server', 'julia', 'agent');
 }
