@@ -152,7 +152,10 @@ export class ReplTerminal implements vscode.Disposable {
         case 'end': this.editor.end(); break;
         case 'up': this.editor.historyUp(); break;
         case 'down': this.editor.historyDown(); break;
-        case 'clear': this.write('\x1b[2J\x1b[H'); break;
+        case 'clear':
+          this.write('\x1b[2J\x1b[H'); // the cursor is now home: the prompt goes on the first line
+          this.atLineStart = true;
+          break;
         case 'enter': this.submitLine(); continue;
       }
       this.redrawPrompt();
