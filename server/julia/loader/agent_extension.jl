@@ -28,8 +28,36 @@ end
 register_handler("cache/load", handle_cache_load)
 register_handler("cache/status", _ -> JLCache.status())
 
+# Methods each definition statement created, so that a later statement that replaces one of them (same signature)
+# invalidates the cached code that depended on the old statement; adding methods to a function invalidates nothing.
+const DEF_METHODS = Dict{String,Vector{Method}}()
+const LAST_WORLD = Ref(ccall(:jl_get_world_counter, UInt, ()))
+
+function track_replacements(hash::String)
+    i = findlast(d -> d.hash == hash, DEFINITIONS)
+    target = i === nothing ? nothing : DEFINITIONS[i].target
+    if target !== nothing && isdefined(Main, target)
+        f = getfield(Main, target)
+        if f isa Function
+            current = methods(f).ms
+            DEF_METHODS[hash] = Method[m for m in current if m.primary_world > LAST_WORLD[]]
+            for (h, ms) in collect(DEF_METHODS)
+                h == hash && continue
+                if any(m -> m.name === nameof(f) && m.module === parentmodule(f) && !any(c -> c === m, current), ms)
+                    JLCache.statement_replaced(h)
+                    delete!(DEF_METHODS, h)
+                end
+            end
+        end
+    end
+end
+
 push!(AFTER_STATEMENT_HOOKS, function (hash::String, kind::String)
+    if kind == "definition"
+        track_replacements(hash)
+        JLCache.packages_changed()
+    end
     JLCache.statement_done(hash)
-    kind == "definition" && JLCache.packages_changed()
+    LAST_WORLD[] = ccall(:jl_get_world_counter, UInt, ())
     nothing
 end)

@@ -28,6 +28,9 @@ end
 """A statement with this hash was just evaluated: installs the entries waiting only for it."""
 statement_done(hash::AbstractString) = INITIALIZED[] ? Int(ccall((:jlc_satisfy, LIB), Cint, (Cstring,), "stmt:" * hash)) : 0
 
+"""A definition statement replaced this one (same name): entries depending on it are invalidated."""
+statement_replaced(hash::AbstractString) = INITIALIZED[] ? Int(ccall((:jlc_unsatisfy, LIB), Cint, (Cstring,), "stmt:" * hash)) : 0
+
 """After `using`/`import`: every newly loaded non-stdlib package satisfies its pkg:<name>:<digest> requirement."""
 function packages_changed()
     INITIALIZED[] || return 0
@@ -41,7 +44,7 @@ function packages_changed()
     return n
 end
 
-const STATE_NAMES = ("pending", "installed", "failed", "present")
+const STATE_NAMES = ("pending", "installed", "failed", "present", "invalidated")
 
 """{installed, pending, failed, present, entries: [{cache, index, state, reason}]}"""
 function status()

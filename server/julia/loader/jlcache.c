@@ -52,7 +52,7 @@ enum { ENTRY_SPECSIG = 0, ENTRY_FPTR_ARGS = 1, ENTRY_FPTR_SPARAM = 2 };
 #define MAX_DEPTH 256
 #define MAX_ARGS 64
 
-enum { E_PENDING = 0, E_INSTALLED, E_FAILED, E_PRESENT };     /* entry states */
+enum { E_PENDING = 0, E_INSTALLED, E_FAILED, E_PRESENT, E_INVALIDATED };     /* entry states */
 
 typedef struct { uint8_t op; uint32_t len; const uint8_t *p; } node_t;
 typedef struct {
@@ -63,6 +63,7 @@ typedef struct {
     uint32_t nback; const uint8_t *back;    /* u32 node indices (MethodInstances) */
     int state;
     char reason[256];
+    jl_method_instance_t *mi;   /* set once installed: what a redefinition must invalidate */
 } entry_t;
 typedef struct {
     char name[64];
@@ -529,6 +530,7 @@ static void install(cache_t *c, entry_t *e)
     /* invoke last: once set, other code may call through it */
     ci->invoke = e->kind == ENTRY_SPECSIG ? (jl_callptr_t)inv
                : e->kind == ENTRY_FPTR_ARGS ? (jl_callptr_t)jl_fptr_args : (jl_callptr_t)jl_fptr_sparam;
+    e->mi = mi;
     e->state = E_INSTALLED;
     return;
 fail:
@@ -641,6 +643,54 @@ JL_DLLEXPORT int jlc_satisfy(const char *req)
         satisfied[nsatisfied++] = strdup(req);
     }
     return install_ready();
+}
+
+/* What Julia's own invalidation does when a method is replaced (gf.c invalidate_method_instance, not exported in
+ * 1.5): end the validity of every CodeInstance of `mi` at `max_world` and recurse into its callers (backedges),
+ * so code compiled in the session that inlined or called cached code is recompiled too. */
+static void invalidate(jl_method_instance_t *mi, size_t max_world, int depth)
+{
+    if (depth > 1000) return;
+    for (jl_code_instance_t *ci = mi->cache; ci; ci = ci->next)
+        if (ci->max_world > max_world) ci->max_world = max_world;
+    jl_array_t *back = mi->backedges;
+    if (back) {
+        mi->backedges = NULL;
+        for (size_t i = 0; i < jl_array_len(back); i++)
+            invalidate((jl_method_instance_t *)jl_array_ptr_ref(back, i), max_world, depth + 1);
+    }
+}
+
+static int needs(entry_t *e, const char *req, size_t len)
+{
+    const uint8_t *p = e->req;
+    for (uint32_t j = 0; j < e->nreq; j++) {
+        uint32_t n = rd32(p);
+        if (n == len && memcmp(p + 4, req, len) == 0) return 1;
+        p += 4 + n;
+    }
+    return 0;
+}
+
+/* A requirement stopped being true (its statement was replaced by a new definition of the same name): entries
+ * that need it are never installed from now on, and installed ones stop at the current world minus one, so the
+ * next call compiles the new code. Returns the number of installed entries invalidated. */
+JL_DLLEXPORT int jlc_unsatisfy(const char *req)
+{
+    size_t len = strlen(req);
+    for (int i = 0; i < nsatisfied; i++)
+        if (strcmp(satisfied[i], req) == 0) { free(satisfied[i]); satisfied[i] = satisfied[--nsatisfied]; break; }
+    size_t max_world = jl_get_world_counter() - 1;
+    int n = 0;
+    for (int k = 0; k < ncaches; k++)
+        for (uint32_t j = 0; j < caches[k]->nentries; j++) {
+            entry_t *e = &caches[k]->entries[j];
+            if ((e->state != E_INSTALLED && e->state != E_PENDING) || !needs(e, req, len)) continue;
+            if (e->state == E_INSTALLED) { invalidate(e->mi, max_world, 0); n++; }
+            e->state = E_INVALIDATED;
+            setmsg(e->reason, sizeof e->reason, "a definition it depends on was replaced in this session");
+        }
+    return n;
 }
 
 /* Counts over all loaded caches. */

@@ -23,7 +23,7 @@ import {
   childPath, ensureRealDir, isInside, layoutOf, type Layout,
 } from './paths.ts';
 import { pruneQuarantine, quarantineEntry } from './quarantine.ts';
-import { fail, guard, ok, type Result } from './result.ts';
+import { errnoCode, fail, guard, ok, type Result } from './result.ts';
 
 export interface StoreOptions {
   /** Size cap of the whole cache root in MB (default 512); writes evict least recently used entries. */
@@ -348,9 +348,10 @@ export class Store {
     // Temp files of lock attempts by processes that died; a live attempt's file exists for microseconds.
     for (const name of await listDir(this.layout.root)) {
       const file = path.join(this.layout.root, name);
-      if (/^\.lock(\.break)?\.[0-9a-f]+\.tmp$/.test(name) && Date.now() - (await lstat(file)).mtimeMs > 60_000) {
-        await rm(file, { force: true });
-      }
+      if (!/^\.lock(\.break)?\.[0-9a-f]+\.tmp$/.test(name)) continue;
+      // Another process's attempt may vanish between the listing and the stat: that is not an error.
+      const st = await lstat(file).catch((e) => (errnoCode(e) === 'ENOENT' ? null : Promise.reject(e)));
+      if (st && Date.now() - st.mtimeMs > 60_000) await rm(file, { force: true });
     }
   }
 }

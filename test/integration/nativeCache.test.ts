@@ -1,0 +1,94 @@
+// Differential tests of the native cache against real Julia 1.5.3, real LLVM and the C loader: a cold session saves
+// its compiled work, a fresh session loads it; results must be equal and the compile log must show that the cached
+// methods were not compiled again. Also: redefining a method after load must not leave cached callers on old code.
+import assert from 'node:assert/strict';
+import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { after, describe, test } from 'node:test';
+import { loadCache } from '../../server/src/cache/loadFlow.ts';
+import { saveCompiledWork, type SessionLog } from '../../server/src/cache/saveFlow.ts';
+import { openSessionStore } from '../../server/src/cache/sessionStore.ts';
+import { runMain } from '../../server/src/cli/runCommand.ts';
+import { mustSucceed } from '../../server/src/cli/cliSession.ts';
+import { JuliaSession } from '../../server/src/session/juliaSession.ts';
+
+const repo = resolve(__dirname, '..', '..');
+const cacheRoots: string[] = [];
+after(() => cacheRoots.forEach((d) => rmSync(d, { recursive: true, force: true })));
+
+async function inSession<T>(body: (s: JuliaSession) => Promise<T>): Promise<T> {
+  const session = new JuliaSession({ juliaPath: process.env.JULIA ?? '' });
+  await session.start();
+  try {
+    return await body(session);
+  } finally {
+    await session.stop();
+  }
+}
+
+async function store(session: JuliaSession, cacheDir: string) {
+  const s = await openSessionStore(session, { cacheDir, maxCacheMB: 512 });
+  assert.ok(s.ok, s.ok ? '' : s.error);
+  return s.value;
+}
+
+/** Cold session: run the file's main(), save. Cached session: load, run main(); what each compiled. */
+async function coldThenCached(file: string) {
+  const cacheDir = mkdtempSync(join(tmpdir(), 'jlcache-native-'));
+  cacheRoots.push(cacheDir);
+  const cold = await inSession(async (s) => {
+    const run = await runMain(s, file);
+    const summary = await saveCompiledWork(s, await store(s, cacheDir), { julia: process.env.JULIA || 'julia', alreadySaved: new Set() });
+    return { run, summary };
+  });
+  const cached = await inSession(async (s) => {
+    const outcome = await loadCache(s, await store(s, cacheDir));
+    const run = await runMain(s, file);
+    const log = (await s.request('sessionLog', {})) as SessionLog;
+    return { outcome, run, compiled: new Set(log.compiled.map((c) => c.sig)) };
+  });
+  return { cold, cached };
+}
+
+describe('native cache: same results, nothing compiled twice', () => {
+  test('each reload case (Regex ccall, closure, kwargs, parametric struct, exception, dispatch, GC) comes from the cache', async () => {
+    const { cold, cached } = await coldThenCached(join(repo, 'test', 'fixtures', 'julia', 'reload_cases.jl'));
+    assert.equal(cached.outcome.status.state, 'loaded', JSON.stringify(cached.outcome));
+    assert.equal(cached.run.result, cold.run.result);
+    assert.ok(cold.summary.methodsSaved > 0);
+    const recompiled = [...cached.compiled].filter((sig) => /typeof\(Main\.(main|case_\w+)\)/.test(sig));
+    assert.deepEqual(recompiled, [], `compiled again in the cached session: ${recompiled.join(', ')}`);
+    assert.ok(cached.run.first.timing.compileMs < cold.run.first.timing.compileMs / 10,
+      `cached compile ${cached.run.first.timing.compileMs} ms vs cold ${cold.run.first.timing.compileMs} ms`);
+  });
+
+  for (const name of readdirSync(join(repo, 'workloads')).filter((n) => n.endsWith('.jl')).sort()) {
+    test(`workloads/${name}: same result with and without the cache`, async () => {
+      const { cold, cached } = await coldThenCached(join(repo, 'workloads', name));
+      assert.equal(cached.outcome.status.state, 'loaded', JSON.stringify(cached.outcome.status));
+      assert.equal(cached.run.result, cold.run.result);
+      assert.ok(cached.run.first.timing.methodsCompiled < cold.run.first.timing.methodsCompiled,
+        `methods compiled on the first call: cached ${cached.run.first.timing.methodsCompiled}, cold ${cold.run.first.timing.methodsCompiled}`);
+    });
+  }
+
+  test('a method redefined after the cache was loaded: cached callers run the new code', async () => {
+    const cacheDir = mkdtempSync(join(tmpdir(), 'jlcache-redef-'));
+    cacheRoots.push(cacheDir);
+    const defs = 'inner(x::Int) = x + 1\nouter(x::Int) = 2 * inner(x)\n';
+    await inSession(async (s) => {
+      mustSucceed('defs', await s.evaluate({ code: defs, file: 'redef.jl', line: 1 }));
+      assert.equal(mustSucceed('outer', await s.evaluate({ code: 'outer(1)' })).display, '4');
+      await saveCompiledWork(s, await store(s, cacheDir), { julia: process.env.JULIA || 'julia', alreadySaved: new Set() });
+    });
+    await inSession(async (s) => {
+      const outcome = await loadCache(s, await store(s, cacheDir));
+      assert.equal(outcome.status.state, 'loaded');
+      mustSucceed('defs', await s.evaluate({ code: defs, file: 'redef.jl', line: 1 }));
+      assert.equal(mustSucceed('outer', await s.evaluate({ code: 'outer(1)' })).display, '4');
+      mustSucceed('redefine', await s.evaluate({ code: 'inner(x::Int) = x + 100', file: 'redef.jl', line: 1 }));
+      assert.equal(mustSucceed('outer', await s.evaluate({ code: 'outer(1)' })).display, '202');
+    });
+  });
+});
