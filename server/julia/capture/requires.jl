@@ -78,6 +78,15 @@ end
 
 const MAX_WALK = 5000
 
+# The optimized code inference kept for `mi` in `world`, or nothing (not a method, not inferred, not kept).
+function inferred_source(mi::Core.MethodInstance, world::UInt)
+    mi.def isa Method || return nothing
+    ci = rettype_inferred(mi, world)
+    ci isa Core.CodeInstance && isdefined(ci, :inferred) && ci.inferred !== nothing || return nothing
+    src = try uncompressed_ir(mi.def, ci) catch; nothing end
+    return src isa Core.CodeInfo ? src : nothing
+end
+
 # Walk the inferred code of `mi` and of everything it invokes statically: inlined frames (linetable), :invoke
 # targets and global references all count.
 function code_requires!(req::Set{String}, ix::DefIndex, root::Core.MethodInstance, world::UInt, visited::IdDict{Any,Nothing})
@@ -87,11 +96,8 @@ function code_requires!(req::Set{String}, ix::DefIndex, root::Core.MethodInstanc
         haskey(visited, mi) && continue
         visited[mi] = nothing
         object_requires!(req, ix, mi)
-        mi.def isa Method || continue
-        ci = rettype_inferred(mi, world)
-        ci isa Core.CodeInstance && isdefined(ci, :inferred) && ci.inferred !== nothing || continue
-        src = try uncompressed_ir(mi.def, ci) catch; nothing end
-        src isa Core.CodeInfo || continue
+        src = inferred_source(mi, world)
+        src === nothing && continue
         for li in src.linetable
             li isa Core.LineInfoNode || continue
             add_stmt!(req, stmt_at(ix, li.file, li.line))
@@ -129,10 +135,8 @@ function reachable_methods(mis, world::UInt)
         visited[mi] = nothing
         mi.def isa Method || continue
         out[mi.def] = nothing
-        ci = rettype_inferred(mi, world)
-        ci isa Core.CodeInstance && isdefined(ci, :inferred) && ci.inferred !== nothing || continue
-        src = try uncompressed_ir(mi.def, ci) catch; nothing end
-        src isa Core.CodeInfo || continue
+        src = inferred_source(mi, world)
+        src === nothing && continue
         for li in src.linetable
             li isa Core.LineInfoNode || continue
             li.method isa Method && (out[li.method] = nothing)

@@ -1,6 +1,7 @@
 // Save Compiled Work: session log -> capture worker -> codegen child -> store. Only what this session compiled and
 // has not saved yet is captured (a second save stores only what is new); methods the worker cannot cache are
 // skipped with a reason, and the save as a whole still succeeds.
+import { stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { SaveSummary } from '../../../shared/src/protocol.ts';
 import { runCapture, type Definition } from '../capture/runCapture.ts';
@@ -51,10 +52,10 @@ export async function saveCompiledWork(session: JuliaSession, store: Store, opts
       );
       report('writing the cache entry', 90);
       const methods = capture.entries.map((e) => ({ ...e, compileMs: e.compileMs ?? compileMs.get(e.signature) }));
+      const bytes = (await stat(object)).size + (await stat(capture.plan)).size;
       const written = await store.writeEntry({ object, plan: capture.plan, methods });
       if (!written.ok) throw new Error(written.error);
-      const listed = await store.readEntry(written.value);
-      summary.bytes = listed.ok ? listed.value.meta.files.object.bytes + listed.value.meta.files.plan.bytes : 0;
+      summary.bytes = bytes;
       summary.methodsSaved = capture.entries.length;
     }
     for (const sig of fresh) opts.alreadySaved.add(sig);
