@@ -7,13 +7,13 @@ import * as path from 'node:path';
 import { describeMismatch, type Identity } from './identity.ts';
 import { readRegularFile, sha256Hex } from './files.ts';
 import type { SigningKey } from './hmacKey.ts';
-import { checkSignature, MAX_FILE_BYTES, MAX_META_BYTES, parseMeta, type EntryMeta } from './meta.ts';
-import { META_FILE, OBJECT_FILE, PLAN_FILE } from './paths.ts';
+import { checkProof, checkSignature, MAX_FILE_BYTES, MAX_META_BYTES, MAX_PROOF_BYTES, parseMeta, type EntryMeta } from './meta.ts';
+import { META_FILE, OBJECT_FILE, PLAN_FILE, PROOF_FILE } from './paths.ts';
 import { errnoCode } from './result.ts';
 
 export type Inspection =
   | { state: 'gone' }
-  | { state: 'valid'; meta: EntryMeta; bytes: number; object?: Buffer; plan?: Buffer }
+  | { state: 'valid'; meta: EntryMeta; bytes: number; proven: boolean; object?: Buffer; plan?: Buffer }
   | { state: 'stale'; meta: EntryMeta; reason: string; bytes: number }
   | { state: 'rejected'; reason: string; damaged: boolean; meta?: EntryMeta };
 
@@ -68,7 +68,10 @@ export async function inspectEntry(dir: string, id: string, ctx: InspectContext)
     if (sha256Hex(r.data) !== want.sha256) return damaged(`${name} is corrupted (sha256 mismatch)`);
     if (ctx.files === 'read') loaded[which] = r.data;
   }
-  return { state: 'valid', meta, bytes: total, object: loaded.object, plan: loaded.plan };
+  // A missing, foreign or outdated proof only means the entry is proven (again) before it is installed.
+  const proof = await readRegularFile(path.join(dir, PROOF_FILE), MAX_PROOF_BYTES);
+  const proven = proof.ok && checkProof(proof.data.toString('utf8'), meta, ctx.key);
+  return { state: 'valid', meta, bytes: total, proven, object: loaded.object, plan: loaded.plan };
 }
 
 function sizeReason(name: string, actual: number, expected: number): string {

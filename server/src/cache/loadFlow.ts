@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { CacheStatus } from '../../../shared/src/protocol.ts';
 import type { JuliaSession } from '../session/juliaSession.ts';
+import { ensureProven } from './prove.ts';
 import type { Store } from './store.ts';
 
 export interface AgentLoadResult {
@@ -28,7 +29,9 @@ export async function loadCache(session: JuliaSession, store: Store): Promise<Lo
   const listed = await store.listEntries();
   if (!listed.ok) return { status: { state: 'rejected', methods: 0, bytes: 0, reason: listed.error }, problems: [listed.error] };
   const problems = listed.value.filter((e) => e.state !== 'valid').map((e) => `${e.id}: ${e.reason ?? e.state}`);
-  const valid = listed.value.filter((e) => e.state === 'valid');
+  // Entries never installed before are first proven in a throwaway Julia process (prove.ts); failures are quarantined.
+  const { usable: valid, problems: unproven } = await ensureProven(store, listed.value, { session });
+  problems.push(...unproven);
   if (valid.length === 0) {
     const reason = problems.length ? `no usable entries (${problems[0]})` : undefined;
     return { status: { state: problems.length ? 'rejected' : 'none', methods: 0, bytes: 0, reason }, problems };

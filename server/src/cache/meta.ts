@@ -130,3 +130,48 @@ function unexpectedKey(v: Record<string, unknown>, allowed: string[], allowExtra
   for (const k of allowed) if (!Object.hasOwn(v, k) && k !== 'compileMs') return `field "${k}" is missing`;
   return null;
 }
+
+/**
+ * proof.json: an entry was linked, filled and installed in a throwaway Julia process without harm (prove.ts), so
+ * sessions may install it. Bound to the exact bytes (sha256 of both files), the entry id and the identity, and
+ * signed like meta; not to meta's own signature, which changes whenever lastUsedAt is rewritten.
+ */
+export interface ProofRecord {
+  entryId: string;
+  identityKey: string;
+  object: string;
+  plan: string;
+  keyId: string;
+  provenAt: string;
+  /** How long the proving process took. */
+  ms: number;
+  /** What the proof exercised: methods installed there, already present, waiting for definitions it did not have, failed. */
+  scope: { installed: number; present: number; pending: number; failed: number; replayed: number };
+  hmac: string;
+}
+
+export const MAX_PROOF_BYTES = 64 << 10;
+
+export function signProof(meta: EntryMeta, key: SigningKey, fields: Pick<ProofRecord, 'provenAt' | 'ms' | 'scope'>): ProofRecord {
+  const unsigned = { ...proofBinding(meta, key), provenAt: fields.provenAt, ms: fields.ms, scope: { ...fields.scope } };
+  return { ...unsigned, hmac: hmacHex(key, canonicalJson(unsigned)) };
+}
+
+/** True when `text` is a proof of exactly this entry's bytes and identity, signed with this user's key. */
+export function checkProof(text: string, meta: EntryMeta, key: SigningKey): boolean {
+  let v: unknown;
+  try {
+    v = JSON.parse(text);
+  } catch {
+    return false;
+  }
+  if (!isRecord(v) || typeof v.hmac !== 'string' || !SHA256.test(v.hmac)) return false;
+  const { hmac, ...unsigned } = v;
+  const binding = proofBinding(meta, key);
+  for (const [k, want] of Object.entries(binding)) if (unsigned[k] !== want) return false;
+  return hmacEquals(hmac, hmacHex(key, canonicalJson(unsigned)));
+}
+
+function proofBinding(meta: EntryMeta, key: SigningKey) {
+  return { entryId: meta.id, identityKey: meta.identity.key, object: meta.files.object.sha256, plan: meta.files.plan.sha256, keyId: key.id };
+}

@@ -7,6 +7,7 @@ import type { CacheService } from '../cacheService.ts';
 import type { ServerContext } from '../server.ts';
 import type { JuliaSession } from '../session/juliaSession.ts';
 import { loadCache } from './loadFlow.ts';
+import { ensureProven } from './prove.ts';
 import { saveCompiledWork } from './saveFlow.ts';
 import { openSessionStore } from './sessionStore.ts';
 import type { Store } from './store.ts';
@@ -32,12 +33,15 @@ export function createNativeCacheService(ctx: ServerContext): CacheService {
       if (saved.pid !== pid) saved = { pid, signatures: new Set() };
       progress.begin('Save Compiled Work', 0, 'capturing compiled methods', false);
       try {
-        const summary = await saveCompiledWork(session, await store(), {
+        const target = await store();
+        const summary = await saveCompiledWork(session, target, {
           julia: settings.juliaPath || 'julia',
           alreadySaved: saved.signatures,
           report: (message, percent) => progress.report(percent, message),
         });
         changed();
+        // Prove the new entry now, in the background, with the session's definitions replayed (prove.ts).
+        if (summary.methodsSaved > 0) void ensureProven(target, 'all', { session, replayDefinitions: true }).then(changed);
         return summary;
       } catch (e) {
         if (e instanceof ResponseError) throw e;

@@ -1,7 +1,7 @@
 // The on-disk layout of a cache root and the checks that keep every path the store touches inside it.
 //
 //   <root>/.lock                                   cross-process lock (lock.ts)
-//   <root>/v<format>/<identityKey>/entries/<id>/   object.o, plan.bin, meta.json
+//   <root>/v<format>/<identityKey>/entries/<id>/   object.o, plan.bin, meta.json, proof.json (once proven)
 //   <root>/tmp/        entries being written (only while the lock is held; anything found there is debris)
 //   <root>/trash/      entries being deleted (renamed here first so deletion looks atomic to readers)
 //   <root>/quarantine/ damaged entries with a reason.txt, kept a while for inspection
@@ -19,6 +19,8 @@ export const FORMAT_DIR = /^v([0-9]{1,6})$/;
 export const OBJECT_FILE = 'object.o';
 export const PLAN_FILE = 'plan.bin';
 export const META_FILE = 'meta.json';
+/** Written by prove.ts once the entry survived a throwaway Julia process (meta.ts ProofRecord). */
+export const PROOF_FILE = 'proof.json';
 
 export interface Layout {
   root: string;

@@ -17,9 +17,9 @@ import { loadOrCreateKey, type SigningKey } from './hmacKey.ts';
 import { checkIdentityRecord, type Identity } from './identity.ts';
 import { inspectEntry, type Inspection } from './integrity.ts';
 import { withLock } from './lock.ts';
-import { checkMethods, MAX_FILE_BYTES, signMeta, type EntryMeta, type MethodRecord } from './meta.ts';
+import { checkMethods, MAX_FILE_BYTES, signMeta, signProof, type EntryMeta, type MethodRecord, type ProofRecord } from './meta.ts';
 import {
-  ENTRY_ID, FORMAT_DIR, FORMAT_VERSION, IDENTITY_KEY, META_FILE, OBJECT_FILE, PLAN_FILE,
+  ENTRY_ID, FORMAT_DIR, FORMAT_VERSION, IDENTITY_KEY, META_FILE, OBJECT_FILE, PLAN_FILE, PROOF_FILE,
   childPath, ensureRealDir, isInside, layoutOf, type Layout,
 } from './paths.ts';
 import { pruneQuarantine, quarantineEntry } from './quarantine.ts';
@@ -46,6 +46,8 @@ export interface EntryListing {
   reason?: string;
   /** True when this listing moved the entry to quarantine (reported this once; it is gone afterwards). */
   quarantined?: boolean;
+  /** Valid entries: a throwaway Julia process already linked and installed exactly these bytes (prove.ts). */
+  proven?: boolean;
   /** Present for entries signed by this user. */
   meta?: EntryMeta;
 }
@@ -249,6 +251,39 @@ export class Store {
     });
   }
 
+  /**
+   * Records that `entry` (as read by readEntry) survived a proving process. Written only if the entry on disk
+   * still has exactly those bytes, signed by this user.
+   */
+  recordProof(entry: VerifiedEntry, fields: Pick<ProofRecord, 'provenAt' | 'ms' | 'scope'>): Promise<Result<void>> {
+    return guard(`cannot record the proof of cache entry ${entry.id}`, async () =>
+      this.locked(async () => {
+        const dir = childPath(this.layout.entriesDir, entry.id, ENTRY_ID);
+        if (!dir) return fail(`"${entry.id}" is not a cache entry id`);
+        const r = await inspectEntry(dir, entry.id, this.context('verify'));
+        if (r.state !== 'valid' || r.meta.files.object.sha256 !== entry.meta.files.object.sha256 || r.meta.files.plan.sha256 !== entry.meta.files.plan.sha256) {
+          return fail(`cache entry ${entry.id} changed while it was being proven`);
+        }
+        const tmp = path.join(dir, `.${PROOF_FILE}.${randomBytes(6).toString('hex')}.tmp`);
+        await writeNewFile(tmp, JSON.stringify(signProof(r.meta, this.key, fields), null, 1));
+        await rename(tmp, path.join(dir, PROOF_FILE));
+        return ok(undefined);
+      }),
+    );
+  }
+
+  /** Moves a valid-looking entry that failed its proof to the quarantine, with the reason. */
+  quarantine(id: string, reason: string): Promise<Result<void>> {
+    return guard(`cannot quarantine cache entry ${String(id).slice(0, 64)}`, async () =>
+      this.locked(async () => {
+        const dir = typeof id === 'string' ? childPath(this.layout.entriesDir, id, ENTRY_ID) : null;
+        if (!dir) return fail(`"${String(id).slice(0, 64)}" is not a cache entry id`);
+        await quarantineEntry(this.layout.quarantineDir, dir, id, reason);
+        return ok(undefined);
+      }),
+    );
+  }
+
   /** signature -> entry id for every method in a valid entry (files verified); newest entry wins. */
   cachedSignatures(): Promise<Result<Map<string, string>>> {
     return guard('cannot read the cache', async () => {
@@ -318,7 +353,7 @@ export class Store {
     }
     const meta = r.state === 'rejected' ? undefined : r.meta;
     const bytes = r.state === 'rejected' ? await treeBytes(f.dir) : r.bytes;
-    return { ...describe(f.id, meta), bytes, state: r.state, ...(r.state === 'valid' ? {} : { reason: r.reason }), ...(meta ? { meta } : {}) };
+    return { ...describe(f.id, meta), bytes, state: r.state, ...(r.state === 'valid' ? { proven: r.proven } : { reason: r.reason }), ...(meta ? { meta } : {}) };
   }
 
   private async evictLocked(maxBytes: number, protect: ReadonlySet<string>): Promise<Result<{ removed: string[]; bytes: number }>> {
