@@ -14,6 +14,7 @@ include("compilelog.jl")
 include("display.jl")
 include("statements.jl")
 include("eval.jl")
+include("warmup.jl")
 
 const AGENT_DIR = @__DIR__
 const AGENT_MODULE_PREFIX = string(@__MODULE__) * "."       # in compile-log signatures of our own methods
@@ -35,6 +36,7 @@ function handle_initialize(::Dict{String,Any})
     )
     result = Dict{String,Any}("juliaVersion" => string(VERSION), "pid" => Int(getpid()), "supported" => supported,
                               "identity" => identity)
+    WARMUP_DUE[] = true
     supported || (result["reason"] = "the native cache needs Julia $SUPPORTED_VERSION, this is Julia $VERSION")
     return result
 end
@@ -79,6 +81,7 @@ function serve(sock::IO)
             disable_sigint() do
                 reply = handle_message(bytes)
                 reply === nothing || write_message(sock, reply)
+                WARMUP_DUE[] && (WARMUP_DUE[] = false; warm_up())
             end
         catch e
             # an interrupt that arrived after the reply (it was deferred), or the peer vanished mid-write
@@ -117,6 +120,8 @@ precompile(write_message, (Sockets.PipeEndpoint, String))
 precompile(handle_message, (Vector{UInt8},))
 precompile(handle_initialize, (Dict{String,Any},))
 precompile(handle_eval, (Dict{String,Any},))
+precompile(evaluate, (String, String, Int, Module, Bool))
+precompile(warm_up, ())
 precompile(handle_session_log, (Dict{String,Any},))
 precompile(handle_shutdown, (Dict{String,Any},))
 precompile(open_compile_log, ())

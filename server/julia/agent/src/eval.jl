@@ -81,13 +81,21 @@ function error_result(kind::String, message::String, stack::Vector{Any})
 end
 
 function handle_eval(params::Dict{String,Any})
-    t0 = time_ns()
     code = param(params, "code", String, nothing)
     code === nothing && throw(RPCError(INVALID_PARAMS, "eval needs 'code' (a string)"))
     file = param(params, "file", String, "")
     file = isempty(file) ? "none" : file
     line = param(params, "line", Int, 1)
     line < 1 && throw(RPCError(INVALID_PARAMS, "'line' must be >= 1"))
+    return evaluate(code, file, line, Main, true)
+end
+
+"""
+Evaluates `code` statement by statement in `mod` (Main for the user; a throwaway module for the agent's warm-up,
+with `record` false: no definitions are recorded for the capture worker). Runs with SIGINT deferred (a handler).
+"""
+function evaluate(code::String, file::String, line::Int, mod::Module, record::Bool)
+    t0 = time_ns()
     records = Any[]
     result = Dict{String,Any}("ok" => true, "statements" => records)
     compile_ms = 0.0
@@ -112,7 +120,7 @@ function handle_eval(params::Dict{String,Any})
                 failure = nothing
                 compile_log_on(COMPILE_LOG[])
                 try
-                    value = Core.eval(Main, Expr(:toplevel, LineNumberNode(st.line, filesym), st.ex))
+                    value = Core.eval(mod, Expr(:toplevel, LineNumberNode(st.line, filesym), st.ex))
                 catch e
                     failure = (e, catch_backtrace())
                 finally
@@ -123,7 +131,7 @@ function handle_eval(params::Dict{String,Any})
                 compile_ms += ms
                 ncompiled += n
                 if failure === nothing
-                    st.kind == "definition" && record_definition!(st, file)
+                    record && st.kind == "definition" && record_definition!(st, file)
                     run_after_statement_hooks(st.hash, st.kind)
                     continue
                 end
