@@ -2,6 +2,8 @@
 # object the code uses goes through a relocatable global slot). Replays the session's definitions, compiles the
 # logged signatures with jl_create_native, lowers them with Julia's own passes and writes module.bc, plan.bin and
 # capture.json into job.outDir, then _exits before Julia would write its system image. See DESIGN.md.
+# `worker.jl --serve` is the same worker started ahead of time: it warms up (warmup.jl), prints `ready` on stdout,
+# then reads one job path from stdin and runs it as above (an empty stdin, the server gone, exits quietly).
 Base.reinit_stdio()   # stdio is not initialised in output mode
 # Everything of the worker lives in its own module: Main receives only the replayed definitions.
 module CaptureWorker
@@ -17,8 +19,9 @@ include(joinpath(HERE, "describe.jl"))
 include(joinpath(HERE, "..", "loader", "pkgdigest.jl"))
 include(joinpath(HERE, "requires.jl"))
 include(joinpath(HERE, "capture.jl"))
+include(joinpath(HERE, "warmup.jl"))
 
-function main_worker(jobpath::String)
+function main_worker(jobpath::String, t0::UInt64 = T_START)
     job = MiniJSON.parse(read(jobpath, String))
     outdir = String(job["outDir"])
     mkpath(outdir)
@@ -31,13 +34,28 @@ function main_worker(jobpath::String)
     project = get(job, "project", nothing)
     project === nothing || (Base.ACTIVE_PROJECT[] = String(project))
     result = capture(job["definitions"], String.(job["signatures"]), outdir)
-    result["workerMs"] = (time_ns() - T_START) / 1e6
+    result["workerMs"] = (time_ns() - t0) / 1e6
     open(io -> MiniJSON.write(io, result), joinpath(outdir, "capture.json"), "w")
+end
+
+"Warm up, say so, then wait for one job path on stdin. False when stdin closed without a job."
+function serve()
+    warm_up()
+    println(stdout, "ready")
+    flush(stdout)
+    jobpath = readline(stdin)
+    isempty(jobpath) && return false
+    main_worker(jobpath, time_ns())
+    return true
 end
 end
 
 status = try
-    CaptureWorker.main_worker(ARGS[1])
+    if ARGS[1] == "--serve"
+        CaptureWorker.serve()
+    else
+        CaptureWorker.main_worker(ARGS[1])
+    end
     0
 catch e
     print(stderr, "capture failed: ")

@@ -8,7 +8,7 @@ import type { ServerContext } from '../server.ts';
 import type { JuliaSession } from '../session/juliaSession.ts';
 import { loadCache } from './loadFlow.ts';
 import { ensureProven } from './prove.ts';
-import { saveCompiledWork } from './saveFlow.ts';
+import { prepareSave, saveCompiledWork } from './saveFlow.ts';
 import { openSessionStore } from './sessionStore.ts';
 import type { Store } from './store.ts';
 
@@ -42,6 +42,7 @@ export function createNativeCacheService(ctx: ServerContext): CacheService {
         changed();
         // Prove the new entry now, in the background, with the session's definitions replayed (prove.ts).
         if (summary.methodsSaved > 0) void ensureProven(target, 'all', { session, replayDefinitions: true }).then(changed);
+        void prepareSave(session, settings.juliaPath || 'julia'); // the worker just used is gone: warm the next one
         return summary;
       } catch (e) {
         if (e instanceof ResponseError) throw e;
@@ -85,6 +86,7 @@ export function createNativeCacheService(ctx: ServerContext): CacheService {
       const outcome = await loadCache(s, opened.value);
       for (const p of outcome.problems) connection.console.warn(`cache: ${p}`);
       s.setCacheStatus(outcome.status);
+      void prepareSave(s, settings.juliaPath || 'julia'); // in the background: the next save skips a cold worker
     },
   };
 }

@@ -5,6 +5,7 @@ import { stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { SaveSummary } from '../../../shared/src/protocol.ts';
 import { runCapture, type Definition } from '../capture/runCapture.ts';
+import { prestartCaptureWorker, stopCaptureWorkers, type PreparedWorker } from '../capture/warmWorker.ts';
 import { runCodegen } from '../codegen/runCodegen.ts';
 import type { JuliaSession } from '../session/juliaSession.ts';
 import type { Store } from './store.ts';
@@ -65,4 +66,22 @@ export async function saveCompiledWork(session: JuliaSession, store: Store, opts
   }
   summary.ms = performance.now() - t0;
   return summary;
+}
+
+const stopsWorkers = new WeakSet<JuliaSession>();
+
+/**
+ * Starts a capture worker for this session's next save ahead of time (capture/warmWorker.ts), in the background and
+ * at low priority; it is stopped when the session stops. Undefined when the session is not running.
+ */
+export function prepareSave(session: JuliaSession, julia: string): Promise<PreparedWorker> | undefined {
+  const sysimage = session.agentInfo?.identity.sysimage;
+  if (!sysimage || session.agentInfo?.supported === false) return undefined;
+  if (!stopsWorkers.has(session)) {
+    stopsWorkers.add(session);
+    session.on('status', ({ state }) => {
+      if (state === 'stopped' || state === 'dead') void stopCaptureWorkers();
+    });
+  }
+  return prestartCaptureWorker({ julia, sysimage });
 }

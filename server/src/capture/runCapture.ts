@@ -5,7 +5,10 @@ import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadExeca } from '../util/execa.ts';
-import { libunwindDir, repoRoot } from '../util/repoRoot.ts';
+import { takeCaptureWorker } from './warmWorker.ts';
+import { spawnWorker, type CaptureOptions, type WorkerProcess } from './workerProcess.ts';
+
+export type { CaptureOptions } from './workerProcess.ts';
 
 export interface Definition {
   code: string;
@@ -38,28 +41,14 @@ export interface CaptureResult {
   dispose(): Promise<void>;
 }
 
-export interface CaptureOptions {
-  julia: string;
-  sysimage: string;
-  timeoutMs?: number;
-}
-
-const WORKER = () => join(repoRoot(), 'server', 'julia', 'capture', 'worker.jl');
-
 export async function runCapture(job: CaptureJob, opts: CaptureOptions): Promise<CaptureResult> {
   const dir = await mkdtemp(join(tmpdir(), 'jlcache-capture-'));
   const dispose = () => rm(dir, { recursive: true, force: true });
   try {
     const jobFile = join(dir, 'job.json');
     await writeFile(jobFile, JSON.stringify({ ...job, outDir: dir }));
-    const { execa } = await loadExeca();
     const t0 = performance.now();
-    // --sysimage is needed: in output mode Debian's julia otherwise looks for boot.jl.
-    const args = ['--sysimage', opts.sysimage, '--output-o', join(dir, 'unused.o'), '--startup-file=no', '--history-file=no'];
-    if (job.project) args.push(`--project=${job.project}`);
-    args.push(WORKER(), jobFile);
-    const env = { ...process.env, LD_LIBRARY_PATH: [libunwindDir(), process.env.LD_LIBRARY_PATH].filter(Boolean).join(':') };
-    const r = await execa(opts.julia, args, { env, reject: false, timeout: opts.timeoutMs ?? 120_000, stdin: 'ignore', all: true });
+    const r = await runJob(job, jobFile, dir, opts);
     const ms = performance.now() - t0;
     let capture: any;
     try {
@@ -81,5 +70,30 @@ export async function runCapture(job: CaptureJob, opts: CaptureOptions): Promise
   } catch (e) {
     await dispose();
     throw e;
+  }
+}
+
+/** Hands the job to the worker prepared ahead of time if there is one that warmed up, else runs a cold one. */
+async function runJob(job: CaptureJob, jobFile: string, dir: string, opts: CaptureOptions) {
+  const timeout = opts.timeoutMs ?? 120_000;
+  const warm = await takeCaptureWorker(opts)?.catch(() => undefined);
+  let proc: WorkerProcess;
+  if (warm && (await warm.ready)) {
+    proc = warm.proc;
+    proc.stdin?.end(`${jobFile}\n`);
+  } else {
+    warm?.proc.kill('SIGKILL');
+    const { execa } = await loadExeca();
+    proc = spawnWorker(execa, opts, dir, job.project, [jobFile], 'ignore');
+  }
+  let timedOut = false;
+  const timer = setTimeout(() => {
+    timedOut = true;
+    proc.kill('SIGKILL');
+  }, timeout);
+  try {
+    return { ...(await proc), timedOut };
+  } finally {
+    clearTimeout(timer);
   }
 }

@@ -1,0 +1,30 @@
+# Warm-up for a worker started ahead of time (`worker.jl --serve`): one capture of Base methods only, thrown away,
+# so that the worker's own code (signature resolution, jl_create_native, slot descriptions, Julia's passes, plan and
+# JSON writing) is compiled before the session asks for a save. Run cold, those phases cost ~10 s of the ~12 s a
+# save took (the slot descriptions alone 3.5 s: every `encode` branch compiled in imaging mode on first use).
+# No definitions are replayed: Main stays empty for the session's own.
+
+const WARMUP_SIGNATURES = [
+    "Tuple{typeof(Base.join), Array{String, 1}, String}",
+    "Tuple{typeof(Base.string), String, Int64, String}",
+    "Tuple{typeof(Base.getindex), Base.Dict{String, Int64}, String}",
+    "Tuple{typeof(Base.setindex!), Base.Dict{String, Any}, Float64, String}",
+    "Tuple{typeof(Base.push!), Array{Any, 1}, Pair{String, Int64}}",
+    "Tuple{typeof(Base.sort!), Array{Float64, 1}}",
+    "Tuple{typeof(Base.split), String, Char}",
+    "Tuple{typeof(Base.match), Base.Regex, String}",
+    "Tuple{typeof(Base.print_to_string), String, Float64}",
+    "Tuple{Type{Base.Dict{Symbol, Any}}}",
+]
+
+function warm_up()
+    dir = mktempdir()
+    try
+        result = capture(Any[], WARMUP_SIGNATURES, dir)
+        open(io -> MiniJSON.write(io, result), joinpath(dir, "capture.json"), "w")
+        MiniJSON.parse(read(joinpath(dir, "capture.json"), String))
+    finally
+        rm(dir; recursive = true, force = true)
+    end
+    return
+end
