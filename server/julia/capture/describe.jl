@@ -31,7 +31,7 @@ node_refs!(w::PlanWriter, op::UInt8, head::Vector{UInt32}, xs) = node!(w, op, re
 is_gensym_name(s::Symbol) = startswith(String(s), '#')
 is_kwsorter_name(s::Symbol) = endswith(String(s), "##kw")
 
-function encode(w::PlanWriter, x)
+function encode(w::PlanWriter, @nospecialize(x))
     haskey(w.obj_memo, x) && return w.obj_memo[x]
     r = encode_new(w, x)
     w.obj_memo[x] = r
@@ -80,7 +80,8 @@ function encode_new(w::PlanWriter, @nospecialize(x))
     throw(Unsupported("no stable identity for a $(T) object (mutable, not reachable from a const global): " * first(repr(x), 60)))
 end
 
-bits_of(x) = (r = Ref(x); GC.@preserve r unsafe_wrap(Array, Ptr{UInt8}(Base.unsafe_convert(Ptr{typeof(x)}, r)), sizeof(x)) |> copy)
+"The bytes of an isbits value, read from its box (no specialization per type: each would be compiled in imaging mode)."
+bits_of(@nospecialize(x)) = GC.@preserve x copy(unsafe_wrap(Array, Ptr{UInt8}(ccall(:jl_value_ptr, Ptr{Cvoid}, (Any,), x)), sizeof(x)))
 
 function encode_module(w::PlanWriter, m::Module)
     p = parentmodule(m)
@@ -184,7 +185,7 @@ function gensym_group(mod::Module, file::Symbol, line::Int32)
 end
 
 # A gensym binding holds either a closure type (named like the binding) or a function (keyword body).
-function gensym_binding_type(v, n::Symbol)
+function gensym_binding_type(@nospecialize(v), n::Symbol)
     if v isa Type
         t = Base.unwrap_unionall(v)
         return t isa DataType && t.name.name === n ? t : nothing
@@ -196,7 +197,7 @@ end
 # A literal object of a method's code (e.g. a lookup table) lives in the method's roots; the same method in
 # the loading process has it at the same index when the method comes from the system image or is defined
 # by the same statement (the loader checks the type).
-function root_owner(w::PlanWriter, x)
+function root_owner(w::PlanWriter, @nospecialize(x))
     if w.root_owner === nothing
         tab = IdDict{Any,Tuple{Method,Int}}()
         for m in w.methods
@@ -212,7 +213,7 @@ end
 
 # A mutable object is found through the constant that holds it: the constant itself, or a field (path) of an
 # immutable constant, e.g. the month-name arrays inside `Dates.ENGLISH`, which inlined code reaches directly.
-function const_owner(w::PlanWriter, x)
+function const_owner(w::PlanWriter, @nospecialize(x))
     ismutable(x) || return nothing
     if w.const_owner === nothing
         tab = IdDict{Any,Tuple{Module,Symbol,Vector{Int}}}()
@@ -226,7 +227,7 @@ end
 
 const FIELD_DEPTH = 2
 
-function const_fields!(tab, v, mod::Module, n::Symbol, path::Vector{Int})
+function const_fields!(tab, @nospecialize(v), mod::Module, n::Symbol, path::Vector{Int})
     v isa Module && return
     if ismutable(v)
         haskey(tab, v) || (tab[v] = (mod, n, path))

@@ -2,7 +2,23 @@
 # so that the worker's own code (signature resolution, jl_create_native, slot descriptions, Julia's passes, plan and
 # JSON writing) is compiled before the session asks for a save. Run cold, those phases cost ~10 s of the ~12 s a
 # save took (the slot descriptions alone 3.5 s: every `encode` branch compiled in imaging mode on first use).
-# No definitions are replayed: Main stays empty for the session's own.
+# No definitions are replayed: Main stays empty for the session's own. The kinds of user code whose slots need
+# their own description code (a parametric struct, a closure, keyword arguments, a Regex and a Dict constant) come
+# from the module below, which lives inside CaptureWorker, never in Main.
+
+module WarmupDefs
+struct Point{T}
+    x::T
+end
+const PATTERN = r"^(\w+)=(\d+)\$"
+const LIMITS = Dict("a" => 1)
+scale(p::Point; by = 2) = Point(p.x * by)
+function run(xs::Vector{Int})
+    add = x -> x + LIMITS["a"]
+    m = match(PATTERN, "k=1")
+    return sum(map(add, xs)) + (m === nothing ? 0 : length(m.captures)) + scale(Point(1)).x
+end
+end
 
 const WARMUP_SIGNATURES = [
     "Tuple{typeof(Base.join), Array{String, 1}, String}",
@@ -15,6 +31,8 @@ const WARMUP_SIGNATURES = [
     "Tuple{typeof(Base.match), Base.Regex, String}",
     "Tuple{typeof(Base.print_to_string), String, Float64}",
     "Tuple{Type{Base.Dict{Symbol, Any}}}",
+    "Tuple{typeof(Main.CaptureWorker.WarmupDefs.run), Array{Int64, 1}}",
+    "Tuple{typeof(Main.CaptureWorker.WarmupDefs.scale), Main.CaptureWorker.WarmupDefs.Point{Int64}}",
 ]
 
 function warm_up()
