@@ -27,10 +27,12 @@ export interface LspServer {
 }
 
 export async function startLspServer(
-  options: { settings?: Partial<ServerSettings>; workspace?: string; env?: NodeJS.ProcessEnv } = {},
+  /** wrap: a command that runs the server (its argv follows), e.g. to give it its own mount namespace. */
+  options: { settings?: Partial<ServerSettings>; workspace?: string; env?: NodeJS.ProcessEnv; wrap?: string[] } = {},
 ): Promise<LspServer> {
   const args = process.env.SERVER_JS ? [process.env.SERVER_JS, '--stdio'] : ['--import', 'tsx', join(repo, 'server/src/main.ts'), '--stdio'];
-  const proc = spawn(process.execPath, args, { cwd: repo, env: { ...process.env, ...options.env }, stdio: ['pipe', 'pipe', 'pipe'] });
+  const [cmd, ...argv] = [...(options.wrap ?? []), process.execPath, ...args];
+  const proc = spawn(cmd, argv, { cwd: repo, env: { ...process.env, ...options.env }, stdio: ['pipe', 'pipe', 'pipe'] });
   let stderr = '';
   proc.stderr!.on('data', (d) => (stderr += d));
   const exited = new Promise<number | null>((resolve) => proc.once('exit', (code) => resolve(code)));

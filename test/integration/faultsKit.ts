@@ -142,3 +142,25 @@ export async function cloneEntry(entryDir: string, root: string, id: string): Pr
   cpSync(entryDir, target, { recursive: true });
   return forgeMeta(target, (m) => void (m.id = id));
 }
+
+/** Live processes below `pid` (children, grandchildren, ...), with their command lines, from /proc. */
+export function descendants(pid: number): { pid: number; cmdline: string }[] {
+  const parent = new Map<number, number>();
+  const cmd = new Map<number, string>();
+  for (const name of safeList('/proc').filter((n) => /^\d+$/.test(n))) {
+    try {
+      const stat = readFileSync(`/proc/${name}/stat`, 'utf8');
+      const [state, ppid] = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      if (state === 'Z') continue;
+      parent.set(Number(name), Number(ppid));
+      cmd.set(Number(name), readFileSync(`/proc/${name}/cmdline`, 'utf8').replaceAll('\0', ' '));
+    } catch {
+      // the process ended while we looked
+    }
+  }
+  const below = (p: number): boolean => {
+    for (let q = parent.get(p); q !== undefined && q > 1; q = parent.get(q)) if (q === pid) return true;
+    return false;
+  };
+  return [...parent.keys()].filter(below).map((p) => ({ pid: p, cmdline: cmd.get(p) ?? '' }));
+}
