@@ -3,6 +3,7 @@
 // "cache not available".
 import { ResponseError, type WorkDoneProgressReporter } from 'vscode-languageserver/node';
 import type { CacheEntryInfo, SaveSummary } from '../../shared/src/protocol.ts';
+import type { SessionEvalResult } from './session/agentProtocol.ts';
 import type { JuliaSession } from './session/juliaSession.ts';
 
 export interface CacheService {
@@ -12,6 +13,8 @@ export interface CacheService {
   clearCache(): Promise<void>;
   /** Called after each successful session start (e.g. to load valid entries); reports through session.setCacheStatus. */
   sessionStarted?(session: JuliaSession): Promise<void>;
+  /** Called with each finished evaluation before it is returned (fills timing.coldMs/savedMs when the cache saved time). */
+  evaluated?(session: JuliaSession, result: SessionEvalResult): void;
 }
 
 /** Error code for "this feature cannot answer now" (in the JSON-RPC range reserved for servers). */

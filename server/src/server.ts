@@ -127,7 +127,9 @@ export function startServer(connection: Connection, options: ServerOptions = {})
     let result: EvaluateResult;
     try {
       await startSession(); // a no-op while running; starts a stopped or dead session
-      const { statements: _statements, ...clientResult } = await session.evaluate(params);
+      const sessionResult = await session.evaluate(params);
+      cache.evaluated?.(session, sessionResult);
+      const { statements: _statements, ...clientResult } = sessionResult;
       result = clientResult;
     } catch (error) {
       if (!(error instanceof SessionError && error.kind === 'session-died')) throw error;

@@ -5,11 +5,13 @@ import type { CacheEntryInfo, SaveSummary } from '../../../shared/src/protocol.t
 import { CacheChangedNotification } from '../../../shared/src/protocol.ts';
 import type { CacheService } from '../cacheService.ts';
 import type { ServerContext } from '../server.ts';
+import type { SessionEvalResult } from '../session/agentProtocol.ts';
 import type { JuliaSession } from '../session/juliaSession.ts';
 import { loadCache } from './loadFlow.ts';
 import { ensureProven } from './prove.ts';
 import { prepareSave, saveCompiledWork } from './saveFlow.ts';
 import { openSessionStore } from './sessionStore.ts';
+import { readColdTimes, SavedTime } from './statementTimes.ts';
 import type { Store } from './store.ts';
 
 const CACHE_ERROR = -32003;
@@ -19,6 +21,8 @@ export function createNativeCacheService(ctx: ServerContext): CacheService {
   const storeSettings = { cacheDir: settings.cacheDir, maxCacheMB: settings.maxCacheMB, workspaceRoot };
   // Signatures saved from the current Julia process: a second save stores only what is new.
   let saved = { pid: -1, signatures: new Set<string>() };
+  // Sessions running with a loaded cache: what it saved per evaluation (statementTimes.ts).
+  const savedTime = new WeakMap<JuliaSession, SavedTime>();
 
   const store = async (): Promise<Store> => {
     const s = await openSessionStore(session, storeSettings);
@@ -40,6 +44,11 @@ export function createNativeCacheService(ctx: ServerContext): CacheService {
           report: (message, percent) => progress.report(percent, message),
         });
         changed();
+        const cache = session.status().cache;
+        if (summary.methodsSaved > 0 && (cache.state === 'none' || cache.state === 'rejected')) {
+          const methods = saved.signatures.size;
+          session.setCacheStatus({ state: 'none', methods, bytes: cache.bytes + summary.bytes, reason: `${methods} methods saved: they load in the next session` });
+        }
         // Prove the new entry now, in the background, with the session's definitions replayed (prove.ts).
         if (summary.methodsSaved > 0) void ensureProven(target, 'all', { session, replayDefinitions: true }).then(changed);
         void prepareSave(session, settings.juliaPath || 'julia'); // the worker just used is gone: warm the next one
@@ -70,6 +79,9 @@ export function createNativeCacheService(ctx: ServerContext): CacheService {
       if (!r.ok) throw new ResponseError(CACHE_ERROR, r.error);
       changed();
     },
+    evaluated(s: JuliaSession, result: SessionEvalResult): void {
+      savedTime.get(s)?.annotate(result.timing, result.statements);
+    },
     async sessionStarted(s: JuliaSession): Promise<void> {
       if (!settings.autoLoad || !settings.trusted) {
         s.setCacheStatus({ state: 'disabled', methods: 0, bytes: 0, reason: settings.trusted ? 'automatic reload is off (julia.cache.autoLoad)' : 'workspace not trusted: the cache is not loaded' });
@@ -86,6 +98,7 @@ export function createNativeCacheService(ctx: ServerContext): CacheService {
       const outcome = await loadCache(s, opened.value);
       for (const p of outcome.problems) connection.console.warn(`cache: ${p}`);
       s.setCacheStatus(outcome.status);
+      if (outcome.status.state === 'loaded') savedTime.set(s, new SavedTime(await readColdTimes(opened.value)));
       void prepareSave(s, settings.juliaPath || 'julia'); // in the background: the next save skips a cold worker
     },
   };

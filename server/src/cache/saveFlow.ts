@@ -8,6 +8,7 @@ import { runCapture, type Definition } from '../capture/runCapture.ts';
 import { prestartCaptureWorker, stopCaptureWorkers, type PreparedWorker } from '../capture/warmWorker.ts';
 import { runCodegen } from '../codegen/runCodegen.ts';
 import type { JuliaSession } from '../session/juliaSession.ts';
+import { recordColdTimes, type FirstRun } from './statementTimes.ts';
 import type { Store } from './store.ts';
 
 export interface SessionLog {
@@ -15,6 +16,7 @@ export interface SessionLog {
   loadPath: string[];
   definitions: Definition[];
   compiled: { sig: string; ms: number }[];
+  firstRuns?: FirstRun[];
 }
 
 export interface SaveOptions {
@@ -51,6 +53,7 @@ export async function saveCompiledWork(session: JuliaSession, store: Store, opts
         { bitcode: capture.bitcode, object, cpu: info.identity.cpuName, features: info.identity.cpuFeatures },
         { julia: opts.julia },
       );
+      if (process.env.HA_DEBUG) process.stderr.write(`CODEGEN ${performance.now() - t0}\n`);
       report('writing the cache entry', 90);
       const methods = capture.entries.map((e) => ({ ...e, compileMs: e.compileMs ?? compileMs.get(e.signature) }));
       const bytes = (await stat(object)).size + (await stat(capture.plan)).size;
@@ -58,6 +61,7 @@ export async function saveCompiledWork(session: JuliaSession, store: Store, opts
       if (!written.ok) throw new Error(written.error);
       summary.bytes = bytes;
       summary.methodsSaved = capture.entries.length;
+      await recordColdTimes(store, log.firstRuns ?? []);
     }
     for (const sig of fresh) opts.alreadySaved.add(sig);
     for (const s of summary.skipped) opts.alreadySaved.delete(s.signature);

@@ -27,7 +27,7 @@ export async function withSession<T>(options: CliOptions, body: (session: JuliaS
 }
 
 /** Throws with the evaluation's error, for steps that must succeed (loading a workload, calling main). */
-export function mustSucceed(what: string, result: EvaluateResult): EvaluateResult {
+export function mustSucceed<T extends EvaluateResult>(what: string, result: T): T {
   if (result.ok) return result;
   const frames = (result.error?.stack ?? []).slice(0, 8).map((f) => `\n  ${f.func} at ${f.file}:${f.line}`).join('');
   throw new Error(`${what} failed (${result.error?.kind}): ${result.error?.message}${frames}`);

@@ -7,6 +7,7 @@ import { loadCache } from '../cache/loadFlow.ts';
 import { prepareSave, saveCompiledWork } from '../cache/saveFlow.ts';
 import { ensureProven } from '../cache/prove.ts';
 import { openSessionStore } from '../cache/sessionStore.ts';
+import { readColdTimes, SavedTime } from '../cache/statementTimes.ts';
 import type { Store } from '../cache/store.ts';
 import type { JuliaSession } from '../session/juliaSession.ts';
 import { ms, mustSucceed, withSession, type CliOptions } from './cliSession.ts';
@@ -19,6 +20,9 @@ export interface RunReport {
   /** Evaluating the file's definitions. */
   file_ms: number;
   first_ms: number;
+  /** With the cache: main()'s first call in the session that saved it, and the difference (timing.coldMs/savedMs). */
+  cold_ms?: number;
+  saved_ms?: number;
   /** A second main() call: the warm floor. */
   warm_ms?: number;
   compile_ms: number;
@@ -41,10 +45,11 @@ export interface RunReport {
 }
 
 /** Evaluates `path` and times the first `main()` call in an already started session. */
-export async function runMain(session: JuliaSession, path: string) {
+export async function runMain(session: JuliaSession, path: string, savedTime?: SavedTime) {
   const code = await readFile(path, 'utf8');
   const load = mustSucceed(`evaluating ${path}`, await session.evaluate({ code, file: path, line: 1 }));
   const first = mustSucceed('main()', await session.evaluate({ code: '__jlc_main_result = main();', file: 'cli-run', line: 1 }));
+  savedTime?.annotate(first.timing, first.statements);
   // Text shows its string verbatim, so the display is exactly repr(value).
   const shown = mustSucceed('repr(main())', await session.evaluate({ code: 'Text(repr(__jlc_main_result))', file: 'cli-run', line: 1 }));
   return { file_ms: load.timing.totalMs, first, result: shown.display ?? '' };
@@ -68,11 +73,12 @@ export async function runReport(file: string, options: CliOptions & { warm?: boo
         cache = outcome.status.state === 'loaded' ? 'loaded' : outcome.status.state === 'none' ? 'none' : `rejected: ${outcome.status.reason}`;
       }
     }
-    const { file_ms, first, result } = await runMain(session, path);
+    const savedTime = store && cache === 'loaded' ? new SavedTime(await readColdTimes(store)) : undefined;
+    const { file_ms, first, result } = await runMain(session, path, savedTime);
     const report: RunReport = {
       file: path, julia_version: session.status().juliaVersion ?? 'unknown', start_ms, file_ms,
       first_ms: first.timing.totalMs, compile_ms: first.timing.compileMs, methods_compiled: first.timing.methodsCompiled,
-      result, cache, load_ms, methods_loaded: 0,
+      result, cache, load_ms, methods_loaded: 0, cold_ms: first.timing.coldMs, saved_ms: first.timing.savedMs,
     };
     if (cache === 'loaded') {
       // User methods are installed as their definitions are evaluated: count after the file ran.

@@ -23,6 +23,9 @@ export interface StatementRecord {
   hash: string;
   kind: 'definition' | 'expression';
   line: number;
+  /** Wall time of the statement itself, and the methods it compiled (absent from older agents). */
+  ms?: number;
+  methodsCompiled?: number;
 }
 
 export interface AgentEvalResult {

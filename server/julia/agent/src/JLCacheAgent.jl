@@ -44,10 +44,11 @@ end
 function handle_session_log(::Dict{String,Any})
     defs = Any[Dict{String,Any}("code" => d.code, "file" => d.file, "line" => d.line, "hash" => d.hash) for d in DEFINITIONS]
     compiled = Any[Dict{String,Any}("sig" => sig, "ms" => ms) for (sig, ms) in COMPILED]
+    first_runs = Any[Dict{String,Any}("hash" => h, "ms" => ms, "methodsCompiled" => n) for (h, (ms, n)) in FIRST_RUNS]
     project = Base.active_project()
     return Dict{String,Any}("project" => project === nothing ? nothing : String(project),
                             "loadPath" => Any[String(p) for p in Base.load_path()],
-                            "definitions" => defs, "compiled" => compiled)
+                            "definitions" => defs, "compiled" => compiled, "firstRuns" => first_runs)
 end
 
 handle_shutdown(::Dict{String,Any}) = (SHUTDOWN[] = true; Dict{String,Any}())

@@ -5,6 +5,12 @@
 "Definition statements the capture worker replays, in evaluation order: (code, file, line, hash, target)."
 const DEFINITIONS = NamedTuple{(:code, :file, :line, :hash, :target),Tuple{String,String,Int,String,Union{Symbol,Nothing}}}[]
 
+"""
+First successful run of each statement (by hash) in this session: (ms, methods compiled). Saved with the compiled
+work, so a session that runs the statement with the cache can report what the cache saved (timing.coldMs).
+"""
+const FIRST_RUNS = Dict{String,Tuple{Float64,Int}}()
+
 const EVAL_MODULE_NAME = "Main"
 const MAX_FRAMES = 64
 
@@ -116,8 +122,10 @@ function evaluate(code::String, file::String, line::Int, mod::Module, record::Bo
             # The agent handles requests with SIGINT deferred (main.jl); the user's code may be interrupted.
             Base.sigatomic_end()
             for st in stmts
-                push!(records, Dict{String,Any}("hash" => st.hash, "kind" => st.kind, "line" => st.line))
+                rec = Dict{String,Any}("hash" => st.hash, "kind" => st.kind, "line" => st.line)
+                push!(records, rec)
                 failure = nothing
+                st_t0 = time_ns()
                 compile_log_on(COMPILE_LOG[])
                 try
                     value = Core.eval(mod, Expr(:toplevel, LineNumberNode(st.line, filesym), st.ex))
@@ -130,7 +138,10 @@ function evaluate(code::String, file::String, line::Int, mod::Module, record::Bo
                 ms, n = drain_compile_log!(COMPILE_LOG[])
                 compile_ms += ms
                 ncompiled += n
+                rec["ms"] = st_ms = (time_ns() - st_t0) / 1e6
+                rec["methodsCompiled"] = n
                 if failure === nothing
+                    record && get!(FIRST_RUNS, st.hash, (st_ms, n))
                     record && st.kind == "definition" && record_definition!(st, file)
                     run_after_statement_hooks(st.hash, st.kind)
                     continue
