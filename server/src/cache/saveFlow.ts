@@ -53,7 +53,6 @@ export async function saveCompiledWork(session: JuliaSession, store: Store, opts
         { bitcode: capture.bitcode, object, cpu: info.identity.cpuName, features: info.identity.cpuFeatures },
         { julia: opts.julia },
       );
-      if (process.env.HA_DEBUG) process.stderr.write(`CODEGEN ${performance.now() - t0}\n`);
       report('writing the cache entry', 90);
       const methods = capture.entries.map((e) => ({ ...e, compileMs: e.compileMs ?? compileMs.get(e.signature) }));
       const bytes = (await stat(object)).size + (await stat(capture.plan)).size;
