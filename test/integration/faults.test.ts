@@ -7,6 +7,7 @@ import { copyFileSync, existsSync, readFileSync, readdirSync, rmSync, truncateSy
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { loadCache } from '../../server/src/cache/loadFlow.ts';
+import { ensureProven } from '../../server/src/cache/prove.ts';
 import { openSessionStore } from '../../server/src/cache/sessionStore.ts';
 import { JuliaSession } from '../../server/src/session/juliaSession.ts';
 import { prng } from '../unit/fixtures/cacheFixtures.ts';
@@ -171,6 +172,28 @@ describe('cache faults on load', () => {
       assert.match(readFileSync(join(root, 'quarantine', q, 'reason.txt'), 'utf8'), /failed its proof/);
     });
   }
+
+  test('proof before install: a proving process that hangs is killed at its time limit and the entry quarantined', async () => {
+    const { root, entry } = cacheWith(parserEntry);
+    fresh(root);
+    rmSync(join(entry, 'proof.json'), { force: true });
+    const session = new JuliaSession();
+    try {
+      await session.start();
+      const store = await openSessionStore(session, { cacheDir: root, maxCacheMB: 512 });
+      assert.ok(store.ok);
+      const t0 = performance.now();
+      const r = await ensureProven(store.value, 'all', { session, timeoutMs: 300 });
+      assert.ok(performance.now() - t0 < 5000, 'killed at the limit, not waited for');
+      assert.deepEqual(r.usable, []);
+      assert.equal(r.runs[0].outcome, 'quarantined');
+      assert.match(r.problems[0], /failed its proof in a throwaway Julia process and has been quarantined: the proving process did not finish within 300 ms/);
+      assert.equal(existsSync(entry), false);
+      assert.equal((await session.evaluate({ code: '6 * 7', file: 'check', line: 1 })).display, '42', 'the session is untouched');
+    } finally {
+      await session.stop();
+    }
+  });
 
   test('a method edited between sessions: exactly its dependents are recompiled, unrelated cached code still loads', async () => {
     const edited = join(work, 'two.jl');

@@ -162,7 +162,8 @@ async function runProver(dir: string, entry: VerifiedEntry, definitions: Definit
   const stage = STAGES[last('stage')?.[1] ?? ''];
   const tail = String(r.all ?? '').trim().split('\n').filter((l) => l.trim()).slice(-1)[0]?.trim().slice(0, 300);
   const during = stage ? ` while ${stage}` : '';
-  if (r.timedOut) return { kind: 'failed', reason: `the proving process did not finish within ${Math.round(timeoutMs / 1000)} s${during}` };
+  const limit = timeoutMs >= 1000 ? `${Math.round(timeoutMs / 1000)} s` : `${timeoutMs} ms`;
+  if (r.timedOut) return { kind: 'failed', reason: `the proving process did not finish within ${limit}${during}` };
   if (r.signal) return { kind: 'failed', reason: `the proving process was killed by ${r.signal}${during}${tail ? ` (${tail})` : ''}` };
   if (r.exitCode === undefined) return { kind: 'spawn', reason: `cannot start ${cmd.exe}: ${r.shortMessage ?? 'unknown error'}` };
   const rejected = last('rejected');
