@@ -199,7 +199,9 @@ describe('cache faults on load', () => {
     const edited = join(work, 'two.jl');
     const { root } = cacheWith(twoEntry);
     fresh(root);
-    const source = readFileSync(join(fixtures, 'two_edited.jl'), 'utf8');
+    const original = readFileSync(join(fixtures, 'two.jl'), 'utf8');
+    const source = original.replace('poly(x::Float64) = 3x^2 + 2x + 1', 'poly(x::Float64) = 3x^2 + 2x + 2');
+    assert.notEqual(source, original);
     writeFileSync(edited, source); // the user edits poly() in place
     const uncached = cliRun(edited, fresh(tempDir('empty')));
     const session = new JuliaSession();

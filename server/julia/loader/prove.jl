@@ -52,5 +52,6 @@ function prove(jobpath::String)
 end
 end
 
-# Output the user's definitions might print goes to this process's stdout, which nobody shows.
+# _exit: no atexit hooks (a replayed definition may have registered one) and no finalizers run; nothing here is
+# kept. Output the replayed definitions might print goes to this process's stdout, which is only read for errors.
 ccall(:_exit, Cvoid, (Cint,), JLCacheProve.prove(ARGS[1]))
