@@ -10,6 +10,8 @@
 #   that evaluated without error, and also after a `using`/`import` statement that failed (packages may have
 #   loaded partly). `hash`/`kind` are those of the eval result's `statements`. A failing hook is reported on
 #   stderr and does not fail the eval. Hooks run inside the eval, so their cost shows in totalMs.
+# - `WARMUP_HOOKS`: functions `hook()` run once at start, before `initialize` is answered, to compile the
+#   extension's request paths (see src/warmup.jl). They must have no effect on the session.
 # - `DEFINITIONS`, `COMPILED`: the session log (see src/eval.jl, src/compilelog.jl); read-only for extensions.
 # - Extension files given after the socket path are `include`d into JLCacheAgent before the first request is
 #   read (an extension that fails to load is reported on stderr and skipped); they register handlers and hooks.

@@ -61,3 +61,10 @@ push!(AFTER_STATEMENT_HOOKS, function (hash::String, kind::String)
     LAST_WORLD[] = ccall(:jl_get_world_counter, UInt, ())
     nothing
 end)
+
+# Compiled at agent start (WARMUP_HOOKS, see the agent's warmup.jl): no entries, so nothing is linked or installed.
+push!(WARMUP_HOOKS, function ()
+    handle_cache_load(Dict{String,Any}("entries" => Any[]))
+    precompile(Core.kwfunc(JLCache.load_entries), (NamedTuple{(:name,),Tuple{String}}, typeof(JLCache.load_entries), String, String))
+    nothing
+end)

@@ -18,10 +18,20 @@ export interface BenchReport {
   methods_cached: number;
   methods_loaded: number;
   skipped: number;
-  /** Whole sessions: start + cache load + file + first main(), and the warm floor (start + file + warm main()). */
+  /** Background preparation of the capture worker the save used (not part of save_ms), and the proof after it. */
+  worker_prepare_ms: number;
+  prove_ms: number;
+  /** main()'s first call with the cache as the status bar reports it: coldMs - totalMs (statementTimes.ts). */
+  saved_ms: number;
+  /**
+   * Whole sessions, wall clock in this process: spawn -> first main() returned (start, cache load, file, main). The
+   * warm floor is the cold session with its first main() replaced by the warm one (start with no cache + warm
+   * workload). Excess = session - floor; the target is cached excess <= 10% of the cold excess.
+   */
   cold_session_ms: number;
   cached_session_ms: number;
   floor_ms: number;
+  session_excess: number;
   cache: string;
   correct: boolean;
 }
@@ -31,7 +41,7 @@ export async function benchOnce(file: string, options: CliOptions): Promise<Benc
   try {
     const cold = await runReport(file, { ...options, cacheDir: dir, save: true, warm: true });
     const cached = await runReport(file, { ...options, cacheDir: dir, save: false });
-    const floor = cold.start_ms + cold.file_ms + (cold.warm_ms ?? 0);
+    const floor = cold.session_ms - cold.first_wall_ms + (cold.warm_wall_ms ?? 0);
     return {
       file,
       cold_first_ms: cold.first_ms,
@@ -43,9 +53,13 @@ export async function benchOnce(file: string, options: CliOptions): Promise<Benc
       methods_cached: cold.methods_saved ?? 0,
       methods_loaded: cached.methods_loaded,
       skipped: cold.skipped ?? 0,
-      cold_session_ms: cold.start_ms + cold.file_ms + cold.first_ms,
-      cached_session_ms: cached.start_ms + cached.load_ms + cached.file_ms + cached.first_ms,
+      worker_prepare_ms: cold.worker_prepare_ms ?? 0,
+      prove_ms: cold.prove_ms ?? 0,
+      saved_ms: cached.saved_ms ?? 0,
+      cold_session_ms: cold.session_ms,
+      cached_session_ms: cached.session_ms,
       floor_ms: floor,
+      session_excess: (cached.session_ms - floor) / Math.max(1, cold.session_ms - floor),
       cache: cached.cache,
       correct: cold.result === cached.result,
     };
@@ -73,8 +87,8 @@ export async function benchmarkCommand(options: CliOptions): Promise<number> {
   const rows: string[] = [];
   let allCorrect = true;
   process.stdout.write(`Julia compiled cache benchmark: medians of ${runs} runs per workload (ms unless noted)\n\n`);
-  const header = '| workload | cold first | cached first | warm | speed-up | load | save | bytes | methods cached | installed | session excess cached/cold | correct |';
-  rows.push(header, '|' + '---|'.repeat(12));
+  const header = '| workload | cold first | cached first | warm | cold/cached | load | save | worker prep (background) | bytes | methods cached | installed | whole-session excess | correct |';
+  rows.push(header, '|' + '---|'.repeat(13));
   for (const name of files) {
     const reps: BenchReport[] = [];
     for (let i = 0; i < runs; i++) {
@@ -83,15 +97,22 @@ export async function benchmarkCommand(options: CliOptions): Promise<number> {
       process.stderr.write(`${name} run ${i + 1}: cold ${f(r.cold_first_ms)} cached ${f(r.cached_first_ms)} (${r.cache})\n`);
     }
     const m = (k: keyof BenchReport) => median(reps.map((r) => r[k] as number));
-    const excess = median(reps.map((r) => (r.cached_session_ms - r.floor_ms) / Math.max(1, r.cold_session_ms - r.floor_ms)));
+    const excess = m('session_excess');
     const correct = reps.every((r) => r.correct);
     allCorrect &&= correct;
     rows.push(
       `| ${name} | ${f(m('cold_first_ms'))} | ${f(m('cached_first_ms'))} | ${f(m('warm_ms'))} | ${(m('cold_first_ms') / m('cached_first_ms')).toFixed(1)}x | ` +
-        `${f(m('load_ms'))} | ${f(m('save_ms'))} | ${Math.round(m('cache_bytes') / 1024)} KB | ${m('methods_cached')} | ${m('methods_loaded')} | ` +
+        `${f(m('load_ms'))} | ${f(m('save_ms'))} | ${f(m('worker_prepare_ms'))} | ${Math.round(m('cache_bytes') / 1024)} KB | ${m('methods_cached')} | ${m('methods_loaded')} | ` +
         `${(excess * 100).toFixed(0)}% | ${correct ? 'yes' : 'NO'} |`,
     );
   }
+  rows.push(
+    '',
+    'first calls: main() as its own statement, timed inside Julia; load: the cache/load the session waits for (store checks,',
+    'private copies, link, install); save: with a capture worker prepared in the background (worker prep, as the editor does',
+    'at session start); whole-session excess: (cached session - warm floor) / (cold session - warm floor), wall clock from',
+    'spawn to main() returned, where the warm floor is the cold session with a warm main() (target <= 10%).',
+  );
   process.stdout.write(rows.join('\n') + '\n');
   return allCorrect ? 0 : 1;
 }

@@ -36,7 +36,6 @@ function handle_initialize(::Dict{String,Any})
     )
     result = Dict{String,Any}("juliaVersion" => string(VERSION), "pid" => Int(getpid()), "supported" => supported,
                               "identity" => identity)
-    WARMUP_DUE[] = true
     supported || (result["reason"] = "the native cache needs Julia $SUPPORTED_VERSION, this is Julia $VERSION")
     return result
 end
@@ -82,7 +81,6 @@ function serve(sock::IO)
             disable_sigint() do
                 reply = handle_message(bytes)
                 reply === nothing || write_message(sock, reply)
-                WARMUP_DUE[] && (WARMUP_DUE[] = false; warm_up())
             end
         catch e
             # an interrupt that arrived after the reply (it was deferred), or the peer vanished mid-write
@@ -108,6 +106,7 @@ function main(args::Vector{String})
     for ext in args[2:end]
         load_extension(ext)
     end
+    disable_sigint(warm_up)    # before `initialize` is answered: a session is ready when its first eval is cheap
     serve(sock)
     flush_output()
     exit(0)

@@ -1,17 +1,25 @@
-# Warm-up: the agent's own eval path (statement split, Core.eval, compile log, after-statement hooks, the result)
-# is compiled right after the `initialize` reply, before the server's next request is read. The package image holds
-# only inference results, so without this the user's first evaluation paid the LLVM code generation of agent code
-# (measured through the server: a cached `main()` 29 ms as the first expression statement, 1.1 ms after this).
-# Most of that cost moves rather than adds: the user's first eval would compile the same graph. The warm-up is one
-# expression statement: a definition statement compiles nothing more of the agent.
+# Warm-up: the agent's own eval path (statement split, Core.eval, compile log, after-statement hooks) and the
+# request paths of its extensions (e.g. the cache loader's `cache/load`) are compiled at start, before the agent
+# answers `initialize`: a session reports ready only once its first evaluation costs what the user's code costs.
+# The package image holds only inference results. Without this the user's first evaluation paid the LLVM code
+# generation of agent code (through the server: a cached `main()` took 29 ms as the first expression statement,
+# 1.1 ms after this) and the first `cache/load` ~100 ms of compiling the loader glue. Most of it moves rather than
+# adds (the first eval compiled the same code); a session that never loads a cache pays the loader's part at start.
 
-"Set by `initialize`: the warm-up runs once, after that reply is written."
-const WARMUP_DUE = Ref(false)
+"Functions (no arguments) extensions register to compile their request paths during the warm-up."
+const WARMUP_HOOKS = Function[]
 
-"Runs one expression statement in a throwaway module; nothing is recorded in the session log (definitions, compiles)."
+"Runs one expression statement in a throwaway module (nothing recorded in the session log), then the hooks."
 function warm_up()
     ncompiled = length(COMPILED)
     evaluate("warmup_x = 1;", "none", 1, Module(:JLCacheAgentWarmup), false)   # catches the code's own errors
     resize!(COMPILED, ncompiled)
+    for hook in WARMUP_HOOKS
+        try
+            Base.invokelatest(hook)
+        catch e
+            print(stderr, "julia-compiled-cache: an agent warm-up hook failed: ", error_text(e), "\n")
+        end
+    end
     return
 end
