@@ -24,6 +24,7 @@ const SUPPORTED_VERSION = v"1.5.3"
 const SHUTDOWN = Ref(false)
 
 function handle_initialize(::Dict{String,Any})
+    WARMED_UP[] || (WARMED_UP[] = true; warm_up())   # before the reply: the session is ready when its first eval is cheap
     supported = VERSION == SUPPORTED_VERSION
     identity = Dict{String,Any}(
         "cpuName" => Sys.CPU_NAME,
@@ -106,7 +107,6 @@ function main(args::Vector{String})
     for ext in args[2:end]
         load_extension(ext)
     end
-    disable_sigint(warm_up)    # before `initialize` is answered: a session is ready when its first eval is cheap
     serve(sock)
     flush_output()
     exit(0)

@@ -6,6 +6,8 @@
 # 1.1 ms after this) and the first `cache/load` ~100 ms of compiling the loader glue. Most of it moves rather than
 # adds (the first eval compiled the same code); a session that never loads a cache pays the loader's part at start.
 
+const WARMED_UP = Ref(false)
+
 "Functions (no arguments) extensions register to compile their request paths during the warm-up."
 const WARMUP_HOOKS = Function[]
 
