@@ -10,8 +10,9 @@ import { loadCache } from '../../server/src/cache/loadFlow.ts';
 import { prepareSave, saveCompiledWork, type SessionLog } from '../../server/src/cache/saveFlow.ts';
 import { openSessionStore } from '../../server/src/cache/sessionStore.ts';
 import { stopCaptureWorkers, takeCaptureWorker } from '../../server/src/capture/warmWorker.ts';
+import { withSession } from '../../server/src/cli/cliSession.ts';
 import { runMain } from '../../server/src/cli/runCommand.ts';
-import { JuliaSession } from '../../server/src/session/juliaSession.ts';
+import type { JuliaSession } from '../../server/src/session/juliaSession.ts';
 
 const file = resolve(__dirname, '..', 'fixtures', 'julia', 'reload_cases.jl');
 const julia = process.env.JULIA || 'julia';
@@ -21,16 +22,8 @@ after(async () => {
   rmSync(cacheDir, { recursive: true, force: true });
 });
 
-async function inSession<T>(body: (s: JuliaSession) => Promise<T>): Promise<T> {
-  const session = new JuliaSession({ juliaPath: process.env.JULIA ?? '' });
-  await session.start();
-  try {
-    return await body(session);
-  } finally {
-    await session.stop();
-    await stopCaptureWorkers();
-  }
-}
+/** A session as the CLI runs one: Julia's output to stderr; stopped, with any prepared worker, at the end. */
+const inSession = <T>(body: (s: JuliaSession) => Promise<T>) => withSession({ json: true, juliaPath: process.env.JULIA }, body);
 
 const storeOf = async (s: JuliaSession) => {
   const opened = await openSessionStore(s, { cacheDir, maxCacheMB: 512 });
