@@ -106,6 +106,9 @@ export function startServer(connection: Connection, options: ServerOptions = {})
   let startInFlight: Promise<SessionStatus> | undefined;
   const startSession = (): Promise<SessionStatus> => {
     const { session } = ready();
+    // A start includes the cache load: an evaluation that arrives while it runs waits for it (the status bar says
+    // 'cache: loading'), or it would compile what the cache is about to install.
+    if (startInFlight) return startInFlight;
     const state = session.status().state;
     if (state === 'idle' || state === 'busy') return Promise.resolve(session.status());
     startInFlight ??= (async () => {

@@ -22,6 +22,8 @@ export interface LspServer {
   /** All stdout text received so far. */
   stdoutText(): string;
   waitForState(state: SessionStatus['state'], timeoutMs?: number): Promise<SessionStatus>;
+  /** Called with each status notification as it arrives (to act at an exact moment, e.g. while the cache loads). */
+  onStatus?: (status: SessionStatus) => void;
   /** LSP shutdown + exit, then waits for the server process to end; returns its exit code. */
   close(): Promise<number | null>;
 }
@@ -57,7 +59,10 @@ export async function startLspServer(
       return code;
     },
   };
-  conn.onNotification('julia/sessionStatus', (s: SessionStatus) => void server.statuses.push(s));
+  conn.onNotification('julia/sessionStatus', (s: SessionStatus) => {
+    server.statuses.push(s);
+    server.onStatus?.(s);
+  });
   conn.onNotification('julia/output', (o: OutputParams) => void server.outputs.push(o));
   conn.onNotification('julia/evaluationFinished', (f: EvaluationFinishedParams) => void server.finished.push(f));
   conn.onNotification('window/logMessage', (m: { message: string }) => void server.logs.push(m.message));

@@ -99,6 +99,20 @@ describe('language server with a session', () => {
       const warm: EvaluateResult = await cached.conn.sendRequest('julia/evaluate', { code: 'tri(100)' });
       assert.equal(warm.display, '5050');
 
+      // Evaluations sent the moment the next session reports 'cache: loading' wait for the load, so they run cached code.
+      let early: Promise<EvaluateResult> | undefined;
+      cached.onStatus = (s) => {
+        if (early || s.state !== 'idle' || s.cache.state !== 'loading') return;
+        early = cached.conn.sendRequest('julia/evaluate', { code: `${define}\ntri(100)`, file: 'tri.jl', line: 1 });
+      };
+      const restarted: SessionStatus = await cached.conn.sendRequest('julia/restartSession');
+      assert.equal(restarted.cache.state, 'loaded');
+      assert.ok(early, 'the session reported cache: loading');
+      const first = await early;
+      assert.equal(first.display, '5050');
+      assert.ok(cold.timing.methodsCompiled > 0);
+      assert.equal(first.timing.methodsCompiled, 0, `tri(100) compiled nothing (cold: ${cold.timing.methodsCompiled} methods)`);
+
       await cached.conn.sendRequest('julia/clearCache');
       assert.deepEqual(await cached.conn.sendRequest('julia/cacheEntries'), []);
     } finally {
