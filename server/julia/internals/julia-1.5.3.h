@@ -3,6 +3,7 @@
 #ifndef JLCACHE_JULIA_153_H
 #define JLCACHE_JULIA_153_H
 #include <stddef.h>
+#include <stdint.h>
 #include <julia.h>
 
 #if JULIA_VERSION_MAJOR != 1 || JULIA_VERSION_MINOR != 5
@@ -31,5 +32,28 @@ _Static_assert(offsetof(jl_code_instance_t, specptr) == 72, "jl_code_instance_t 
 /* ---- thread-local state: lowered code reads the PTLS at %fs:0 + this offset ---- */
 #include <pthread.h>
 static inline int64_t jlc_tls_offset(void) { return (int64_t)((uintptr_t)jl_get_ptls_states() - (uintptr_t)pthread_self()); }
+
+/* ---- unwinding JIT-linked code: what Julia 1.5.3's backtraces consult (src/debuginfo.cpp register_eh_frames) ----
+ * Julia 1.5.3 on Linux walks frames with libunwind (the bullseye 1.3.2 the session runs with), which finds code
+ * outside shared objects only through `_U_dyn_register`; RuntimeDyld registers an object's .eh_frame with libgcc's
+ * `__register_frame` only, which libunwind never reads. Layouts from libunwind 1.3.2 (libunwind-dynamic.h, x86-64). */
+typedef uint64_t jlc_unw_word_t;
+typedef struct jlc_unw_dyn_info {
+    struct jlc_unw_dyn_info *next, *prev;
+    jlc_unw_word_t start_ip, end_ip;    /* [start_ip, end_ip): code this table describes */
+    jlc_unw_word_t gp;
+    int32_t format;                     /* JLC_UNW_INFO_FORMAT_REMOTE_TABLE */
+    int32_t pad;
+    struct {
+        jlc_unw_word_t name_ptr;
+        jlc_unw_word_t segbase;         /* table offsets are relative to this */
+        jlc_unw_word_t table_len;       /* in unw_word_t units */
+        jlc_unw_word_t table_data;      /* jlc_unw_table_entry[], sorted by start_ip_offset */
+    } rti;
+} jlc_unw_dyn_info;
+typedef struct { int32_t start_ip_offset, fde_offset; } jlc_unw_table_entry;
+#define JLC_UNW_INFO_FORMAT_REMOTE_TABLE 2
+/* libgcc's lookup of what __register_frame registered: the FDE covering pc, with bases.func its function start. */
+struct jlc_dwarf_eh_bases { void *tbase, *dbase, *func; };
 
 #endif

@@ -11,6 +11,7 @@
  * Every read of the plan is bounds-checked: a corrupted plan is an error, never a crash.
  */
 #include <dlfcn.h>
+#include <elf.h>
 #include <pthread.h>
 #include <stdarg.h>
 #include <stdint.h>
@@ -65,6 +66,8 @@ typedef struct {
     char reason[256];
     jl_method_instance_t *mi;   /* set once installed: what a redefinition must invalidate */
 } entry_t;
+/* One function of a linked object, at its linked address (see "backtraces through linked code"). */
+struct code_range { uintptr_t start, end; char *name; int32_t entry; /* index into entries, or -1 */ };
 typedef struct {
     char name[64];
     uint8_t *plan; size_t planlen;
@@ -76,6 +79,8 @@ typedef struct {
     uint8_t *filled;        /* per slot */
     entry_t *entries;
     LLVMOrcJITStackRef jit;
+    struct code_range *code;  /* the object's functions, sorted by start: what backtraces are told about */
+    uint32_t ncode;
 } cache_t;
 
 static cache_t **caches; static int ncaches;
@@ -558,6 +563,8 @@ static void free_cache(cache_t *c)
 {
     if (!c) return;
     free(c->plan); free(c->nodes); free(c->vals); free(c->state); free(c->filled); free(c->entries);
+    for (uint32_t i = 0; i < c->ncode; i++) free(c->code[i].name);
+    free(c->code);
     free(c);
 }
 
@@ -575,6 +582,136 @@ static uint8_t *read_file(const char *path, size_t *len)
     }
     fclose(f);
     return buf;
+}
+
+/* ---- backtraces through linked code ----
+ * Julia 1.5.3 unwinds with libunwind, which finds unwind info for code outside shared objects only in its dynamic
+ * list (_U_dyn_register); RuntimeDyld hands the object's .eh_frame to libgcc's __register_frame instead. So after
+ * linking, each function of the object (from its ELF symbol table) is looked up in libgcc's registry for its FDE and
+ * the (start, FDE) table is registered with libunwind the way Julia registers its own JIT code. Names: Julia's frame
+ * lookup only knows its own JIT's objects, so jlc_frame answers for these addresses (glue.jl turns it into a frame).
+ * Any failure here leaves the code without unwind info, exactly as before; it never fails the load. */
+
+static int cmp_range(const void *a, const void *b)
+{
+    uintptr_t x = ((const struct code_range *)a)->start, y = ((const struct code_range *)b)->start;
+    return x < y ? -1 : x > y;
+}
+
+/* The object's function symbols at their linked addresses. A section's load address comes from a global symbol
+ * in it that ORC can look up (every entry symbol is global); functions in other sections are left out. */
+static void collect_functions(cache_t *c, const uint8_t *obj, size_t len)
+{
+    const Elf64_Ehdr *eh = (const Elf64_Ehdr *)obj;
+    if (eh->e_shentsize != sizeof(Elf64_Shdr) || eh->e_shoff > len || eh->e_shnum > (len - eh->e_shoff) / sizeof(Elf64_Shdr)) return;
+    const Elf64_Shdr *sh = (const Elf64_Shdr *)(obj + eh->e_shoff);
+    const Elf64_Shdr *symtab = NULL;
+    for (unsigned i = 0; i < eh->e_shnum; i++) if (sh[i].sh_type == SHT_SYMTAB) symtab = &sh[i];
+    if (!symtab || symtab->sh_link >= eh->e_shnum || symtab->sh_entsize != sizeof(Elf64_Sym)) return;
+    const Elf64_Shdr *strtab = &sh[symtab->sh_link];
+    if (symtab->sh_offset > len || symtab->sh_size > len - symtab->sh_offset ||
+        strtab->sh_offset > len || strtab->sh_size > len - strtab->sh_offset || strtab->sh_size == 0) return;
+    const Elf64_Sym *sym = (const Elf64_Sym *)(obj + symtab->sh_offset);
+    size_t nsym = symtab->sh_size / sizeof(Elf64_Sym);
+    const char *str = (const char *)(obj + strtab->sh_offset);
+    if (str[strtab->sh_size - 1] != 0) return;
+    uintptr_t *base = calloc(eh->e_shnum, sizeof(uintptr_t));
+    c->code = calloc(nsym + 1, sizeof(struct code_range));
+    if (!base || !c->code) { free(base); return; }
+    for (size_t i = 0; i < nsym; i++) {
+        unsigned sec = sym[i].st_shndx;
+        if (ELF64_ST_BIND(sym[i].st_info) != STB_GLOBAL || ELF64_ST_TYPE(sym[i].st_info) != STT_FUNC ||
+            sec >= eh->e_shnum || base[sec] || sym[i].st_name >= strtab->sh_size) continue;
+        uintptr_t at = (uintptr_t)symbol(c, str + sym[i].st_name);
+        if (at) base[sec] = at - sym[i].st_value;
+    }
+    for (size_t i = 0; i < nsym; i++) {
+        unsigned sec = sym[i].st_shndx;
+        if (ELF64_ST_TYPE(sym[i].st_info) != STT_FUNC || sym[i].st_size == 0 || sec >= eh->e_shnum || !base[sec] ||
+            sym[i].st_name >= strtab->sh_size) continue;
+        struct code_range *r = &c->code[c->ncode];
+        const char *name = str + sym[i].st_name;
+        unsigned k; int n = 0; char kind[8];
+        r->entry = -1;
+        if (sscanf(name, "jlentry_%u_%7[a-z]%n", &k, kind, &n) == 2 && name[n] == 0)
+            for (uint32_t j = 0; j < c->nentries; j++) if (c->entries[j].index == k) r->entry = (int32_t)j;
+        if (!(r->name = strdup(name))) continue;
+        r->start = base[sec] + sym[i].st_value;
+        r->end = r->start + sym[i].st_size;
+        c->ncode++;
+    }
+    free(base);
+    qsort(c->code, c->ncode, sizeof(struct code_range), cmp_range);
+}
+
+static void register_unwind_info(cache_t *c)
+{
+    typedef const void *(*find_fde_t)(void *pc, struct jlc_dwarf_eh_bases *bases);
+    typedef void (*dyn_register_t)(jlc_unw_dyn_info *di);
+    void *gcc = dlopen("libgcc_s.so.1", RTLD_LAZY | RTLD_NOLOAD);
+    find_fde_t find_fde = gcc ? (find_fde_t)dlsym(gcc, "_Unwind_Find_FDE") : NULL;
+    dyn_register_t dyn_register = (dyn_register_t)dlsym(RTLD_DEFAULT, "_U_dyn_register");
+    if (gcc) dlclose(gcc);
+    if (!find_fde || !dyn_register || c->ncode == 0) return;
+    jlc_unw_table_entry *table = calloc(c->ncode, sizeof *table);
+    jlc_unw_dyn_info *di = calloc(1, sizeof *di);
+    uintptr_t *fdes = calloc(c->ncode, sizeof *fdes);
+    if (!table || !di || !fdes) goto fail;
+    uintptr_t segbase = c->code[0].start;
+    for (uint32_t i = 0; i < c->ncode; i++) {
+        struct jlc_dwarf_eh_bases bases = { 0 };
+        const void *fde = find_fde((void *)c->code[i].start, &bases);
+        fdes[i] = fde && (uintptr_t)bases.func == c->code[i].start ? (uintptr_t)fde : 0;
+        if (fdes[i] && fdes[i] < segbase) segbase = fdes[i];
+    }
+    size_t n = 0;
+    for (uint32_t i = 0; i < c->ncode; i++) {
+        if (!fdes[i] || (i > 0 && c->code[i].start == c->code[i - 1].start)) continue;  /* aliases share an FDE */
+        uintptr_t off_ip = c->code[i].start - segbase, off_fde = fdes[i] - segbase;
+        if (off_ip > INT32_MAX || off_fde > INT32_MAX) goto fail;   /* libunwind's table holds 32-bit offsets */
+        table[n].start_ip_offset = (int32_t)off_ip;
+        table[n].fde_offset = (int32_t)off_fde;
+        n++;
+    }
+    if (n == 0) goto fail;
+    di->start_ip = c->code[0].start;
+    di->end_ip = c->code[c->ncode - 1].end;
+    di->format = JLC_UNW_INFO_FORMAT_REMOTE_TABLE;
+    di->rti.segbase = segbase;
+    di->rti.table_len = n * sizeof *table / sizeof(jlc_unw_word_t);
+    di->rti.table_data = (jlc_unw_word_t)(uintptr_t)table;
+    free(fdes);
+    dyn_register(di);   /* table and di stay: libunwind keeps pointers to them, like the code they describe */
+    return;
+fail:
+    free(table); free(di); free(fdes);
+}
+
+static void describe_code(cache_t *c, const uint8_t *obj, size_t len)
+{
+    collect_functions(c, obj, len);
+    register_unwind_info(c);
+}
+
+/* The function of linked code containing `ip`: its object symbol name and the installed entry's MethodInstance
+ * (NULL for internal functions; rooted by its method). Returns 0, or -1 if `ip` is not in any loaded cache. */
+JL_DLLEXPORT int jlc_frame(uintptr_t ip, char *name, size_t len, void **mi)
+{
+    *mi = NULL;
+    for (int k = 0; k < ncaches; k++) {
+        cache_t *c = caches[k];
+        size_t lo = 0, hi = c->ncode;
+        while (lo < hi) {   /* last range starting at or before ip */
+            size_t mid = (lo + hi) / 2;
+            if (c->code[mid].start <= ip) lo = mid + 1; else hi = mid;
+        }
+        if (lo == 0 || ip >= c->code[lo - 1].end) continue;
+        const struct code_range *r = &c->code[lo - 1];
+        setmsg(name, len, "%s", r->name);
+        if (r->entry >= 0) *mi = c->entries[r->entry].mi;
+        return 0;
+    }
+    return -1;
 }
 
 /* ---- API for glue.jl ---- */
@@ -611,7 +748,6 @@ JL_DLLEXPORT int jlc_load(const char *name, const char *objpath, const char *pla
     }
     c->jit = LLVMOrcCreateInstance(tm);
     LLVMMemoryBufferRef buf = LLVMCreateMemoryBufferWithMemoryRangeCopy((const char *)obj, objlen, c->name);
-    free(obj); obj = NULL;
     LLVMOrcModuleHandle h;
     LLVMErrorRef e = LLVMOrcAddObjectFile(c->jit, &h, buf, resolve_symbol, NULL);
     if (e) { char *m = LLVMGetErrorMessage(e); setmsg(err, errlen, "link: %s", m); LLVMDisposeErrorMessage(m); goto fail; }
@@ -620,6 +756,8 @@ JL_DLLEXPORT int jlc_load(const char *name, const char *objpath, const char *pla
         char sym[48]; snprintf(sym, sizeof sym, "jlentry_%u_spec", c->entries[0].index);
         if (!symbol(c, sym)) { setmsg(err, errlen, "link: entry symbols not found (unresolved symbols?)"); goto fail; }
     }
+    describe_code(c, obj, objlen);   /* best effort: without it only backtraces through this code lose frames */
+    free(obj); obj = NULL;
     caches = realloc(caches, sizeof(cache_t *) * (ncaches + 1));
     caches[ncaches++] = c;
     install_ready();
