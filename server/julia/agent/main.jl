@@ -12,6 +12,9 @@
 #   stderr and does not fail the eval. Hooks run inside the eval, so their cost shows in totalMs.
 # - `WARMUP_HOOKS`: functions `hook()` run once at start, before `initialize` is answered, to compile the
 #   extension's request paths (see src/warmup.jl). They must have no effect on the session.
+# - `FRAME_RESOLVERS`: functions `resolve(ip::UInt64)` returning a `StackFrame` or `nothing`, asked for each frame
+#   of an error's stack that Julia could only see as C code (code its JIT did not emit, e.g. cached code); the
+#   first answer is kept, unanswered C frames are dropped as `stacktrace(bt)` drops them.
 # - `DEFINITIONS`, `COMPILED`: the session log (see src/eval.jl, src/compilelog.jl); read-only for extensions.
 # - Extension files given after the socket path are `include`d into JLCacheAgent before the first request is
 #   read (an extension that fails to load is reported on stderr and skipped); they register handlers and hooks.

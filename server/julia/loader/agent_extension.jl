@@ -27,6 +27,7 @@ end
 
 register_handler("cache/load", handle_cache_load)
 register_handler("cache/status", _ -> JLCache.status())
+push!(FRAME_RESOLVERS, JLCache.cached_frame)     # names cached code in error stacks
 
 # Methods each definition statement created, so that a later statement that replaces one of them (same signature)
 # invalidates the cached code that depended on the old statement; adding methods to a function invalidates nothing.

@@ -44,6 +44,26 @@ function packages_changed()
     return n
 end
 
+"""
+The backtrace frame for a return address `ip` in cached code; `nothing` if `ip` is not in cached code or is in a
+calling-convention wrapper. Julia's
+own lookup knows only code its JIT emitted (cached code comes back as an unnamed C frame), so the loader answers:
+the function's name and, when the plan names its MethodInstance, the method's file and first line (the linked
+code carries no line table).
+"""
+function cached_frame(ip::UInt64)
+    INITIALIZED[] || return nothing
+    name = zeros(UInt8, 256)
+    mi = Ref{Ptr{Cvoid}}(C_NULL)
+    found = ccall((:jlc_frame, LIB), Cint, (UInt, Ptr{UInt8}, Csize_t, Ref{Ptr{Cvoid}}), ip - 1, name, length(name), mi)
+    found != 0 && return nothing     # not cached code, or a wrapper Julia's own traces leave out
+    func = Symbol(unsafe_string(pointer(name)))
+    linfo = mi[] == C_NULL ? nothing : unsafe_pointer_to_objref(mi[])::Core.MethodInstance
+    m = linfo === nothing ? nothing : linfo.def
+    m isa Method || return Base.StackTraces.StackFrame(func, Symbol(""), 0, linfo, false, false, ip)
+    return Base.StackTraces.StackFrame(func, m.file, m.line, linfo, false, false, ip)
+end
+
 const STATE_NAMES = ("pending", "installed", "failed", "present", "invalidated")
 
 """{installed, pending, failed, present, entries: [{cache, index, state, reason}]}"""

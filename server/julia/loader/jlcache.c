@@ -693,8 +693,45 @@ static void describe_code(cache_t *c, const uint8_t *obj, size_t len)
     register_unwind_info(c);
 }
 
-/* The function of linked code containing `ip`: its object symbol name and the installed entry's MethodInstance
- * (NULL for internal functions; rooted by its method). Returns 0, or -1 if `ip` is not in any loaded cache. */
+/* A Julia function name from an object symbol: "julia_bt_inner_14376" -> "bt_inner" (prefixes of Julia's codegen,
+ * its unique-number suffix and the capture's spelling of '#' and '!' undone). Other symbols stay as they are. */
+static void plain_name(const char *sym, char *out, size_t len)
+{
+    static const char *prefixes[] = { "julia_", "japi1_", "japi3_", "jfptr_", "jlcapi_", "jlplt_" };
+    for (size_t i = 0; i < sizeof prefixes / sizeof *prefixes; i++)
+        if (strncmp(sym, prefixes[i], strlen(prefixes[i])) == 0) { sym += strlen(prefixes[i]); break; }
+    size_t n = strlen(sym), k = n;
+    while (k > 0 && sym[k - 1] >= '0' && sym[k - 1] <= '9') k--;
+    if (k > 1 && k < n && sym[k - 1] == '_') n = k - 1;
+    size_t o = 0;
+    for (size_t i = 0; i < n && o + 1 < len; ) {
+        if (strncmp(sym + i, "YY.", 3) == 0) { out[o++] = '#'; i += 3; }
+        else if (strncmp(sym + i, "NOT.", 4) == 0) { out[o++] = '!'; i += 4; }
+        else out[o++] = sym[i++];
+    }
+    if (len) out[o] = 0;
+}
+
+/* The MethodInstance an internal function of cache c was compiled for: among the user callees the plan names
+ * (backedges), the only one whose method has this name; NULL if none or ambiguous. */
+static jl_method_instance_t *callee_named(cache_t *c, const char *name)
+{
+    jl_method_instance_t *found = NULL;
+    for (uint32_t j = 0; j < c->nentries; j++)
+        for (uint32_t b = 0; b < c->entries[j].nback; b++) {
+            uint32_t node = rd32(c->entries[j].back + 4 * b);
+            jl_value_t *v = c->state[node] ? c->vals[node] : NULL;
+            if (!v || !jl_is_method_instance(v) || !jl_is_method(((jl_method_instance_t *)v)->def.value)) continue;
+            if (strcmp(jl_symbol_name(((jl_method_instance_t *)v)->def.method->name), name) != 0) continue;
+            if (found && found != (jl_method_instance_t *)v) return NULL;
+            found = (jl_method_instance_t *)v;
+        }
+    return found;
+}
+
+/* The function of linked code containing `ip`: its name and, when known, the MethodInstance it was compiled for
+ * (an installed entry, or a user callee the plan names; rooted by its method). Returns 0; 1 for a calling-convention
+ * wrapper (jfptr_*, jlentry_*_invoke: Julia's own traces show no frame for those); -1 if `ip` is not in any cache. */
 JL_DLLEXPORT int jlc_frame(uintptr_t ip, char *name, size_t len, void **mi)
 {
     *mi = NULL;
@@ -707,8 +744,12 @@ JL_DLLEXPORT int jlc_frame(uintptr_t ip, char *name, size_t len, void **mi)
         }
         if (lo == 0 || ip >= c->code[lo - 1].end) continue;
         const struct code_range *r = &c->code[lo - 1];
-        setmsg(name, len, "%s", r->name);
-        if (r->entry >= 0) *mi = c->entries[r->entry].mi;
+        size_t n = strlen(r->name);
+        if (strncmp(r->name, "jfptr_", 6) == 0 || (r->entry >= 0 && n > 7 && strcmp(r->name + n - 7, "_invoke") == 0)) return 1;
+        plain_name(r->name, name, len);
+        *mi = r->entry >= 0 ? c->entries[r->entry].mi : callee_named(c, name);
+        if (*mi && jl_is_method(((jl_method_instance_t *)*mi)->def.value))
+            setmsg(name, len, "%s", jl_symbol_name(((jl_method_instance_t *)*mi)->def.method->name));
         return 0;
     }
     return -1;

@@ -19,6 +19,7 @@ include("warmup.jl")
 const AGENT_DIR = @__DIR__
 const AGENT_MODULE_PREFIX = string(@__MODULE__) * "."       # in compile-log signatures of our own methods
 const AFTER_STATEMENT_HOOKS = Function[]
+const FRAME_RESOLVERS = Function[]       # see main.jl
 const COMPILE_LOG = Ref{CompileLog}()     # opened by main(), at run time
 const SUPPORTED_VERSION = v"1.5.3"
 const SHUTDOWN = Ref(false)

@@ -66,10 +66,27 @@ function agent_frame(sf::Base.StackTraces.StackFrame)
     return startswith(string(sf.file), AGENT_DIR)
 end
 
+"Frames of a backtrace; C frames only where an extension names them (FRAME_RESOLVERS, e.g. cached code)."
+function named_frames(bt)
+    frames = Base.StackTraces.StackFrame[]
+    for sf in stacktrace(bt, true)
+        sf.from_c || (push!(frames, sf); continue)
+        for resolve in FRAME_RESOLVERS
+            named = try
+                Base.invokelatest(resolve, sf.pointer)
+            catch
+                nothing
+            end
+            named isa Base.StackTraces.StackFrame && (push!(frames, named); break)
+        end
+    end
+    return frames
+end
+
 "The user's part of a backtrace: innermost frame first, cut where the agent called Core.eval."
 function user_frames(bt)
     out = Any[]
-    frames = stacktrace(bt)
+    frames = named_frames(bt)
     stop = findfirst(agent_frame, frames)
     stop = stop === nothing ? length(frames) : stop - 1
     while stop > 0 && frames[stop].func === Symbol("eval") && string(frames[stop].file) == "./boot.jl"
