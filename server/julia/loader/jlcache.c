@@ -309,7 +309,8 @@ static jl_value_t *find_gensym(jl_module_t *m, jl_sym_t *file, uint32_t line, ui
     }
     jl_value_t *w = found[n - count + ordinal];
     jl_value_t *u = unwrap(w);
-    if (!jl_is_datatype(u) || ((jl_datatype_t *)u)->layout == NULL || jl_datatype_nfields(u) != nfields) {
+    /* field names, not the layout: a closure capturing a value is parametric, and its body has no layout */
+    if (!jl_is_datatype(u) || jl_svec_len(jl_field_names((jl_datatype_t *)u)) != nfields) {
         setmsg(err, errlen, "closure at %s:%u has another shape", jl_symbol_name(file), line);
         return NULL;
     }
