@@ -33,6 +33,7 @@ import {
   type SessionStatus,
 } from '../../shared/src/protocol.ts';
 import { unavailableCacheService, type CacheService } from './cacheService.ts';
+import { CodeLensProvider } from './codeLens/codeLensProvider.ts';
 import { SessionError } from './session/errors.ts';
 import { JuliaSession, type SessionOptions } from './session/juliaSession.ts';
 import { InvalidParams, readEntryId, readEvaluateParams } from './util/params.ts';
@@ -62,6 +63,7 @@ type Action = (params: unknown, progress: WorkDoneProgressReporter) => Promise<u
 export function startServer(connection: Connection, options: ServerOptions = {}): void {
   let context: ServerContext | undefined;
   let cache: CacheService = unavailableCacheService;
+  const lenses = new CodeLensProvider(connection);
 
   const ready = (): ServerContext => {
     if (!context) throw new ResponseError(ErrorCodes.ServerNotInitialized, 'the server has not been initialized yet');
@@ -81,9 +83,10 @@ export function startServer(connection: Connection, options: ServerOptions = {})
     session.on('output', (output) => void connection.sendNotification(OutputNotification.type, output));
     context = { connection, session, settings, workspaceRoot };
     cache = options.createCache?.(context) ?? unavailableCacheService;
+    lenses.attach(session, params.capabilities, { cacheDir: settings.cacheDir, maxCacheMB: settings.maxCacheMB, workspaceRoot });
     for (const problem of problems) connection.console.warn(problem);
     return {
-      capabilities: { executeCommandProvider: { commands: Object.values(ServerCommands) } },
+      capabilities: { executeCommandProvider: { commands: Object.values(ServerCommands) }, ...lenses.capabilities },
       serverInfo: { name: 'julia-compiled-cache', version: '0.1.0' },
     };
   });
@@ -144,6 +147,7 @@ export function startServer(connection: Connection, options: ServerOptions = {})
       };
     }
     void connection.sendNotification(EvaluationFinishedNotification.type, { code: firstLine(params.code), result });
+    lenses.refresh();
     return result;
   };
 
@@ -160,11 +164,11 @@ export function startServer(connection: Connection, options: ServerOptions = {})
     },
     sessionStatus: () => ready().session.status(),
     evaluate: (params) => evaluate(readEvaluateParams(params)),
-    saveCompiledWork: (_params, progress) => cache.saveCompiledWork(progress),
+    saveCompiledWork: (_params, progress) => cache.saveCompiledWork(progress).finally(() => lenses.refresh()),
     cacheEntries: () => cache.cacheEntries(),
-    deleteCacheEntry: (params) => cache.deleteCacheEntry(readEntryId(params)),
+    deleteCacheEntry: (params) => cache.deleteCacheEntry(readEntryId(params)).finally(() => lenses.refresh()),
     clearCache: async () => {
-      await cache.clearCache();
+      await cache.clearCache().finally(() => lenses.refresh());
       return null;
     },
   };

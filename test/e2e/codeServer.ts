@@ -1,13 +1,48 @@
 // Starts code-server (a real VS Code, installed by scripts/install-code-server.sh) on 127.0.0.1 with a throwaway
 // profile, installs the .vsix under test into it, and stops everything it started (the whole process group).
+import assert from 'node:assert/strict';
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdirSync, openSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { isAlive, processesMatching } from '../helpers/wait.ts';
+import { Workbench } from './workbench.ts';
 
 export const ROOT = resolve(__dirname, '..', '..');
 export const CODE_SERVER = join(ROOT, '.deps', 'code-server', 'node_modules', '.bin', 'code-server');
+/** The .vsix under test (scripts/e2e.sh packages it and passes its path). */
+export const VSIX = process.env.VSIX ?? join(ROOT, `julia-compiled-cache-${require(join(ROOT, 'package.json')).version}.vsix`);
+
+/** A code-server with the extension installed and a headless Chromium showing its workbench. */
+export interface Editor {
+  cs: CodeServer;
+  wb: Workbench;
+}
+
+/** Opens `workspace` in a fresh code-server profile (default: a new temporary one); `artifacts` is emptied first. */
+export async function openEditor(opts: { workspace: string; artifacts: string; profile?: string; trustWorkspace?: boolean }): Promise<Editor> {
+  assert.ok(existsSync(VSIX), `${VSIX} is missing: run bash scripts/package-vsix.sh`);
+  rmSync(opts.artifacts, { recursive: true, force: true });
+  const profile = opts.profile ?? mkdtempSync(join(tmpdir(), 'jlc-e2e-profile-'));
+  const cs = await startCodeServer({ vsix: VSIX, workspace: opts.workspace, profile, trustWorkspace: opts.trustWorkspace });
+  return { cs, wb: await Workbench.open(cs.url, opts.artifacts) };
+}
+
+/** Closes the browser and code-server, removes the workspace and the profile, and fails if any process of the
+ * extension (the language server's Julia sessions run the installed agent) outlived the editor. */
+export async function closeEditor(editor: Partial<Editor>, workspace: string): Promise<void> {
+  await editor.wb?.close().catch(() => {});
+  const cs = editor.cs;
+  if (!cs) return;
+  await cs.stop();
+  const left = await processesMatching(cs.extensionsDir);
+  for (const pid of left) if (isAlive(pid)) process.kill(pid, 'SIGKILL');
+  rmSync(workspace, { recursive: true, force: true });
+  rmSync(cs.profile, { recursive: true, force: true });
+  assert.deepEqual(left, [], 'processes of the extension outlived code-server');
+}
 
 export interface CodeServer {
   url: string;
@@ -92,7 +127,7 @@ export async function startCodeServer(opts: {
 }
 
 async function waitForHealth(base: string, child: ChildProcess, logFile: string): Promise<void> {
-  const deadline = Date.now() + 60_000;
+  const deadline = Date.now() + 120_000;
   while (Date.now() < deadline) {
     if (child.exitCode !== null) throw new Error(`code-server exited (${child.exitCode}): ${readFileSync(logFile, 'utf8')}`);
     try {
@@ -102,7 +137,7 @@ async function waitForHealth(base: string, child: ChildProcess, logFile: string)
     }
     await sleep(250);
   }
-  throw new Error(`code-server did not answer on ${base} within 60 s: ${readFileSync(logFile, 'utf8')}`);
+  throw new Error(`code-server did not answer on ${base} within 120 s: ${readFileSync(logFile, 'utf8')}`);
 }
 
 /** SIGTERM first so the extension host shuts the language server (and its Julia) down cleanly; SIGKILL after 10 s. */

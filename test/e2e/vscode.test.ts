@@ -2,16 +2,14 @@
 // user: what the status bar, the REPL terminal and the notifications show. Screenshots of every step go to
 // test-artifacts/e2e/vscode/. Run by scripts/e2e.sh (which installs code-server and packages the .vsix first).
 import assert from 'node:assert/strict';
-import { copyFileSync, existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test, type TestContext } from 'node:test';
-import { isAlive, processesMatching } from '../helpers/wait.ts';
-import { ROOT, startCodeServer, type CodeServer } from './codeServer.ts';
-import { Workbench } from './workbench.ts';
+import { closeEditor, openEditor, ROOT, type Editor } from './codeServer.ts';
+import type { Workbench } from './workbench.ts';
 
 const ARTIFACTS = join(ROOT, 'test-artifacts', 'e2e', 'vscode');
-const VSIX = process.env.VSIX ?? join(ROOT, `julia-compiled-cache-${require(join(ROOT, 'package.json')).version}.vsix`);
 const LATENCY = /Julia 1\.5\.3 · \d+(\.\d+)? m?s/;
 
 const FILES: Record<string, string> = {
@@ -21,31 +19,20 @@ const FILES: Record<string, string> = {
 };
 
 describe('VS Code (code-server) with the packaged extension', { timeout: 540_000 }, () => {
-  let cs: CodeServer | undefined;
+  let editor: Partial<Editor> = {};
+  let cs: Editor['cs'];
   let wb: Workbench;
   let workspace: string;
 
   before(async () => {
-    assert.ok(existsSync(VSIX), `${VSIX} is missing: run bash scripts/package-vsix.sh`);
-    rmSync(ARTIFACTS, { recursive: true, force: true });
     workspace = mkdtempSync(join(tmpdir(), 'jlc-e2e-ws-'));
     for (const [name, text] of Object.entries(FILES)) writeFileSync(join(workspace, name), text);
     copyFileSync(join(ROOT, 'workloads', 'parser.jl'), join(workspace, 'parser.jl'));
-    cs = await startCodeServer({ vsix: VSIX, workspace, profile: mkdtempSync(join(tmpdir(), 'jlc-e2e-profile-')) });
-    wb = await Workbench.open(cs.url, ARTIFACTS);
+    editor = await openEditor({ workspace, artifacts: ARTIFACTS });
+    ({ cs, wb } = editor as Editor);
   });
 
-  after(async () => {
-    await wb?.close().catch(() => {});
-    if (!cs) return;
-    await cs.stop();
-    // The extension's Julia sessions run the agent from the installed extension: none may outlive the editor.
-    const left = await processesMatching(cs.extensionsDir);
-    for (const pid of left) if (isAlive(pid)) process.kill(pid, 'SIGKILL');
-    rmSync(workspace, { recursive: true, force: true });
-    rmSync(cs.profile, { recursive: true, force: true });
-    assert.deepEqual(left, [], 'processes of the extension outlived code-server');
-  });
+  after(() => closeEditor(editor, workspace));
 
   test('opening a workspace with a .jl file starts a session: the status bar shows Julia 1.5.3', async () => {
     const text = await wb.waitForStatus(/Julia 1\.5\.3(?!:)/, 90_000);
@@ -212,14 +199,14 @@ describe('VS Code (code-server) with the packaged extension', { timeout: 540_000
   test('a missing Julia (julia.cache.juliaPath) gives a clear error, and fixing the setting recovers', async () => {
     await wb.clearNotifications();
     // juliaPath is `machine-overridable`: a remote window like code-server's takes it from the remote settings.
-    cs!.setMachineSettings({ 'julia.cache.juliaPath': '/nonexistent/julia-1.5.3/bin/julia' });
+    cs.setMachineSettings({ 'julia.cache.juliaPath': '/nonexistent/julia-1.5.3/bin/julia' });
     const note = await wb.waitForNotification(/Julia session: .*\/nonexistent\/julia-1\.5\.3\/bin\/julia/, 60_000);
     assert.match(note, /not found|no such file|does not exist/i);
     assert.match(note, /julia\.cache\.juliaPath|install/i, 'the message says what to do');
     assert.match(await wb.statusText(), /not running/);
     await wb.screenshot('missing-julia');
     await wb.clearNotifications();
-    cs!.setMachineSettings({});
+    cs.setMachineSettings({});
     await wb.waitForStatus(/Julia 1\.5\.3(?!:)/, 90_000);
     await wb.screenshot('julia-path-fixed');
   });

@@ -3,25 +3,23 @@
 // folder, the session starts and the cache loads. Screenshots go to test-artifacts/e2e/vscode-trust/.
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { copyFileSync, existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { copyFileSync, mkdtempSync, readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { isAlive, processesMatching } from '../helpers/wait.ts';
-import { profileEnv, ROOT, startCodeServer, type CodeServer } from './codeServer.ts';
-import { Workbench } from './workbench.ts';
+import { processesMatching } from '../helpers/wait.ts';
+import { closeEditor, openEditor, profileEnv, ROOT, type CodeServer, type Editor } from './codeServer.ts';
+import type { Workbench } from './workbench.ts';
 
 const ARTIFACTS = join(ROOT, 'test-artifacts', 'e2e', 'vscode-trust');
-const VSIX = process.env.VSIX ?? join(ROOT, `julia-compiled-cache-${require(join(ROOT, 'package.json')).version}.vsix`);
 
 describe('VS Code Workspace Trust', { timeout: 300_000 }, () => {
-  let cs: CodeServer | undefined;
+  let editor: Partial<Editor> = {};
+  let cs: CodeServer;
   let wb: Workbench;
   let workspace: string;
 
   before(async () => {
-    assert.ok(existsSync(VSIX), `${VSIX} is missing: run bash scripts/package-vsix.sh`);
-    rmSync(ARTIFACTS, { recursive: true, force: true });
     workspace = mkdtempSync(join(tmpdir(), 'jlc-e2e-trust-'));
     copyFileSync(join(ROOT, 'workloads', 'parser.jl'), join(workspace, 'parser.jl'));
     // A cache saved earlier by the same user (the CLI, headless, with the profile's HMAC key), in the workspace's
@@ -32,20 +30,11 @@ describe('VS Code Workspace Trust', { timeout: 300_000 }, () => {
       stdio: 'pipe',
       timeout: 240_000,
     });
-    cs = await startCodeServer({ vsix: VSIX, workspace, profile, trustWorkspace: false });
-    wb = await Workbench.open(cs.url, ARTIFACTS);
+    editor = await openEditor({ workspace, artifacts: ARTIFACTS, profile, trustWorkspace: false });
+    ({ cs, wb } = editor as Editor);
   });
 
-  after(async () => {
-    await wb?.close().catch(() => {});
-    if (!cs) return;
-    await cs.stop();
-    const left = await processesMatching(cs.extensionsDir);
-    for (const pid of left) if (isAlive(pid)) process.kill(pid, 'SIGKILL');
-    rmSync(workspace, { recursive: true, force: true });
-    rmSync(cs.profile, { recursive: true, force: true });
-    assert.deepEqual(left, [], 'processes of the extension outlived code-server');
-  });
+  after(() => closeEditor(editor, workspace));
 
   test('in restricted mode no session starts by itself', async () => {
     const dialog = wb.page.locator('.monaco-dialog-box', { hasText: 'Do you trust the authors' });
@@ -54,7 +43,7 @@ describe('VS Code Workspace Trust', { timeout: 300_000 }, () => {
     await wb.waitForStatus(/Julia: stopped/);
     await wb.page.waitForTimeout(5_000); // long enough for an automatic start to show
     assert.match(await wb.statusText(), /Julia: stopped/);
-    assert.deepEqual(await processesMatching(agentOf(cs!)), [], 'no Julia started');
+    assert.deepEqual(await processesMatching(agentOf(cs)), [], 'no Julia started');
     await wb.screenshot('restricted-nothing-started');
   });
 
@@ -62,7 +51,7 @@ describe('VS Code Workspace Trust', { timeout: 300_000 }, () => {
     await wb.runCommand('Julia: Start Julia Session');
     const status = await wb.waitForStatus(/Julia 1\.5\.3(?!:)/, 90_000);
     assert.match(status, /cache: off/);
-    assert.equal((await processesMatching(agentOf(cs!))).length, 1, 'one Julia session runs');
+    assert.equal((await processesMatching(agentOf(cs))).length, 1, 'one Julia session runs');
     assert.match(await wb.statusTooltip(), /not trusted/);
     await wb.screenshot('restricted-explicit-start');
   });

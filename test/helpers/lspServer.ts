@@ -30,7 +30,7 @@ export interface LspServer {
 
 export async function startLspServer(
   /** wrap: a command that runs the server (its argv follows), e.g. to give it its own mount namespace. */
-  options: { settings?: Partial<ServerSettings>; workspace?: string; env?: NodeJS.ProcessEnv; wrap?: string[] } = {},
+  options: { settings?: Partial<ServerSettings>; workspace?: string; env?: NodeJS.ProcessEnv; wrap?: string[]; capabilities?: object } = {},
 ): Promise<LspServer> {
   const args = process.env.SERVER_JS ? [process.env.SERVER_JS, '--stdio'] : ['--import', 'tsx', join(repo, 'server/src/main.ts'), '--stdio'];
   const [cmd, ...argv] = [...(options.wrap ?? []), process.execPath, ...args];
@@ -72,7 +72,7 @@ export async function startLspServer(
     processId: process.pid,
     rootUri: workspace ? pathToFileURL(workspace).href : null,
     workspaceFolders: workspace ? [{ uri: pathToFileURL(workspace).href, name: 'ws' }] : null,
-    capabilities: {},
+    capabilities: options.capabilities ?? {},
     initializationOptions: { autoStart: false, ...options.settings },
   });
   await conn.sendNotification('initialized', {});
