@@ -10,6 +10,8 @@ import { closeEditor, openEditor, ROOT, type Editor } from './codeServer.ts';
 import type { Workbench } from './workbench.ts';
 
 const ARTIFACTS = join(ROOT, 'test-artifacts', 'e2e', 'vscode');
+/** `function main()` in workloads/parser.jl: where the code lens test looks. */
+const MAIN_LINE = 107;
 const LATENCY = /Julia 1\.5\.3 · \d+(\.\d+)? m?s/;
 
 const FILES: Record<string, string> = {
@@ -130,6 +132,11 @@ describe('VS Code (code-server) with the packaged extension', { timeout: 540_000
     await wb.focusRepl();
     await wb.typeLine('main()');
     coldMs = latencyMs(await wb.waitForEvaluation('main()'));
+    // The code lens above main() says how long it took to compile, and that it is not cached yet.
+    await wb.openFile('parser.jl');
+    await wb.goToLine(MAIN_LINE);
+    await wb.waitForCodeLens(/compiled in \d+(\.\d)? ms · not cached/);
+    await wb.screenshot('code-lens-not-cached');
     await wb.runCommand('Julia: Save Compiled Work');
     // The progress notification shows at once, with the server's stage messages as they come.
     await wb.waitForNotification(/Julia: saving compiled work/, 30_000);
@@ -140,6 +147,9 @@ describe('VS Code (code-server) with the packaged extension', { timeout: 540_000
     assert.match(done, /Saved \d+ methods \(\d+(\.\d+)? [KM]?B\) in \d+\.\d s; \d+ skipped/);
     await wb.screenshot('save-summary');
     saved = true;
+    const lenses = await wb.waitForCodeLens(/compiled in \d+(\.\d)? ms · cached/);
+    assert.doesNotMatch(lenses, /compiled in [^\n]* · not cached/, 'every compiled function is cached after the save');
+    await wb.screenshot('code-lens-cached');
   });
 
   test('cache: after Restart the first call latency drops', async (t) => {

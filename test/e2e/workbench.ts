@@ -72,6 +72,15 @@ export class Workbench {
   }
 
   /** Puts the cursor at the start of a 1-based line in the active editor (Go to Line). */
+  /** Text of the code lenses the active editor shows (one line per lens). */
+  async codeLensText(): Promise<string> {
+    return (await this.page.locator('.editor-instance .monaco-editor .codelens-decoration').allInnerTexts()).join('\n');
+  }
+
+  async waitForCodeLens(pattern: RegExp, timeoutMs = 60_000): Promise<string> {
+    return this.waitFor(() => this.codeLensText(), pattern, timeoutMs, 'code lens');
+  }
+
   async goToLine(line: number): Promise<void> {
     await this.page.keyboard.press('Control+G');
     const input = this.page.locator('.quick-input-widget input');
