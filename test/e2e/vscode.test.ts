@@ -180,6 +180,8 @@ describe('VS Code (code-server) with the packaged extension', { timeout: 540_000
     await wb.page.reload();
     await wb.page.locator('.monaco-workbench').waitFor({ timeout: 60_000 });
     await wb.waitForStatus(/cache: \d+ methods/, 120_000);
+    // The code lens above main() knows its code is cached (and what it took to compile in the saving session).
+    await wb.waitForCodeLens(/compiled in \d+(\.\d)? ms · cached/);
     await wb.screenshot('reopen-cache-loaded');
   });
 
