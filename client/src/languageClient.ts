@@ -2,6 +2,7 @@
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { LanguageClient, TransportKind, type LanguageClientOptions, type ServerOptions } from 'vscode-languageclient/node';
+import { ServerCommands } from '../../shared/src/protocol.ts';
 import { onSettingsChanged, readSettings } from './config.ts';
 
 export function createLanguageClient(context: vscode.ExtensionContext, output: vscode.LogOutputChannel): LanguageClient {
@@ -19,6 +20,17 @@ export function createLanguageClient(context: vscode.ExtensionContext, output: v
     outputChannel: output,
     // A function, so every (re)start sends the settings and the trust state of that moment.
     initializationOptions: () => readSettings(),
+    middleware: {
+      // A lens offering Save Compiled Work names the server's command, which saves without any UI: run the editor's
+      // own command instead, which shows the progress and the summary.
+      provideCodeLenses: async (document, token, next) => {
+        const lenses = await next(document, token);
+        for (const lens of lenses ?? []) {
+          if (lens.command?.command === ServerCommands.saveCompiledWork) lens.command.command = 'juliaCache.saveCompiledWork';
+        }
+        return lenses;
+      },
+    },
   };
   return new LanguageClient('juliaCache', 'Julia Compiled Cache', serverOptions, clientOptions);
 }
