@@ -11,10 +11,12 @@ struct Entry
     kind::UInt8
     invoke::String
     spec::String
+    callee::Bool   # not in the compile log: compiled with a logged method (see below)
 end
 
 function capture(definitions, signatures::Vector{String}, outdir::String)
     timing = Dict{String,Any}()
+    empty!(CLOSURE_PARENTS)
     t = time_ns()
     replayed = replay(definitions)
     ix = DefIndex(replayed)
@@ -52,14 +54,21 @@ function capture(definitions, signatures::Vector{String}, outdir::String)
     fvars = native_fvars(nc)
     entries = Entry[]
     world = world_counter()
-    for (s, mi) in cand
+    # Codegen compiles the methods a logged method invokes (and does not inline) together with it, and the compile
+    # log names only the logged one; the session's dispatch finds those callees' code too (markdown.jl calls
+    # `term(::IOContext, ::Vector{Any}, ::Int)` only so). Those whose code is in the module become entries.
+    logged = Set{Core.MethodInstance}(mi for (_, mi) in cand)
+    callees = Tuple{String,Core.MethodInstance}[(string(mi.specTypes), mi) for mi in invoked_instances([mi for (_, mi) in cand], world)[1]
+                                                if !(mi in logged) && mi.def isa Method && uncacheable(mi.specTypes, mi.def) === nothing]
+    for (s, mi) in Iterators.flatten((cand, callees))
+        callee = !(mi in logged)
         ci = rettype_inferred(mi, world)
         if !(ci isa Core.CodeInstance)
-            push!(skipped, Dict("signature" => s, "reason" => "no inferred code")); continue
+            callee || push!(skipped, Dict("signature" => s, "reason" => "no inferred code")); continue
         end
         fid, sfid = native_function_id(nc, ci)
         if sfid <= 0 || (fid == 0)
-            push!(skipped, Dict("signature" => s, "reason" => "no native code (constant result or not compiled)")); continue
+            callee || push!(skipped, Dict("signature" => s, "reason" => "no native code (constant result or not compiled)")); continue
         end
         k = length(entries)
         kind = fid == -1 ? ENTRY_FPTR_ARGS : fid == -2 ? ENTRY_FPTR_SPARAM : ENTRY_SPECSIG
@@ -67,7 +76,7 @@ function capture(definitions, signatures::Vector{String}, outdir::String)
         spec = "jlentry_$(k)_spec"
         fid > 0 && (llvm_setname!(fvars[fid], inv); llvm_export!(fvars[fid]))
         llvm_setname!(fvars[sfid], spec); llvm_export!(fvars[sfid])
-        push!(entries, Entry(s, mi, ci.rettype, kind, inv, spec))
+        push!(entries, Entry(s, mi, ci.rettype, kind, inv, spec, callee))
     end
 
     # Slots: describe each, then give it a stable external name.
@@ -137,6 +146,8 @@ function capture(definitions, signatures::Vector{String}, outdir::String)
     final = Any[]
     plan_entries = Any[]
     visited = IdDict{Any,Nothing}()
+    # A callee entry the module cannot carry is left out silently: nobody asked for it, its caller still has it.
+    skip!(e::Entry, reason::String) = (e.callee || push!(skipped, Dict("signature" => e.signature, "reason" => reason)); nothing)
     for e in entries
         reach = Set{Ptr{Cvoid}}()
         todo = Ptr{Cvoid}[byname[n] for n in (e.invoke, e.spec) if !isempty(n)]
@@ -145,12 +156,12 @@ function capture(definitions, signatures::Vector{String}, outdir::String)
             append!(todo, get(callees, f, Ptr{Cvoid}[]))
         end
         if any(f -> f in broken, reach)
-            push!(skipped, Dict("signature" => e.signature, "reason" => "reaches a ccall whose library imaging codegen left to run time (Julia 1.5 limitation)")); continue
+            skip!(e, "reaches a ccall whose library imaging codegen left to run time (Julia 1.5 limitation)"); continue
         end
         slots = sort!(unique!(Int[i for f in reach for i in get(fn_slots, f, Int[])]))
         bad = [i for i in slots if haskey(slot_err, i)]
         if !isempty(bad)
-            push!(skipped, Dict("signature" => e.signature, "reason" => "slot $(bad[1] - 1): " * slot_err[bad[1]])); continue
+            skip!(e, "slot $(bad[1] - 1): " * slot_err[bad[1]]); continue
         end
         req = Set{String}()
         empty!(visited)
@@ -160,14 +171,19 @@ function capture(definitions, signatures::Vector{String}, outdir::String)
         end
         bad_req = [r for r in req if startswith(r, "stmt:") && haskey(failed_stmts, r[6:end])]
         if !isempty(bad_req)
-            push!(skipped, Dict("signature" => e.signature, "reason" => "depends on a definition that failed to replay: " * failed_stmts[bad_req[1][6:end]])); continue
+            skip!(e, "depends on a definition that failed to replay: " * failed_stmts[bad_req[1][6:end]]); continue
         end
         reqs = sort!(collect(req))
-        backedges = UInt32[encode(w, mi) for mi in keys(visited) if mi isa Core.MethodInstance && mi !== e.mi && user_callee(ix, mi)]
-        k = length(plan_entries)
+        sig, rettype, backedges = try
+            encode(w, e.mi.specTypes), encode(w, e.rettype),
+            UInt32[encode(w, mi) for mi in keys(visited) if mi isa Core.MethodInstance && mi !== e.mi && user_callee(ix, mi)]
+        catch err
+            err isa Unsupported || rethrow()
+            skip!(e, err.msg); continue
+        end
         # The code was emitted under entry index of `entries`; keep its symbol names.
         push!(plan_entries, (entry = e, slots = [UInt32(i - 1) for i in slots], requires = reqs,
-                             sig = encode(w, e.mi.specTypes), rettype = encode(w, e.rettype), backedges = backedges))
+                             sig = sig, rettype = rettype, backedges = backedges))
         push!(final, Dict("signature" => e.signature, "symbol" => Dict("invoke" => e.invoke, "specptr" => e.spec),
                           "requires" => reqs, "slots" => length(slots)))
     end

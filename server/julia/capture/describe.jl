@@ -28,6 +28,8 @@ refs(xs::UInt32...) = (io = IOBuffer(); for x in xs; write(io, htol(x)); end; ta
 node!(w::PlanWriter, op::UInt8, xs::UInt32...) = node!(w, op, refs(xs...))
 node_refs!(w::PlanWriter, op::UInt8, head::Vector{UInt32}, xs) = node!(w, op, refs(head..., UInt32[encode(w, x) for x in xs]...))
 
+const MAX_CALL_ARGS = 64   # the loader's MAX_ARGS: operands of one node
+
 is_gensym_name(s::Symbol) = startswith(String(s), '#')
 is_kwsorter_name(s::Symbol) = endswith(String(s), "##kw")
 
@@ -72,11 +74,21 @@ function encode_new(w::PlanWriter, @nospecialize(x))
         return node!(w, OP_CALL, refs(encode(w, Regex), encode(w, x.pattern), encode(w, x.compile_options), encode(w, x.match_options)))
     end
     isbitstype(T) && return node!(w, OP_BITS, vcat(refs(encode(w, T)), bits_of(x)))
-    root = root_owner(w, x)
-    root === nothing || return node!(w, OP_METHODROOT, vcat(refs(encode(w, root[1]), encode(w, T)), refs(UInt32(root[2] - 1))))
+    # A quoted expression in a method's code (e.g. an @assert message, added to the method's roots when that
+    # code was compiled, so at an index that differs between processes) is rebuilt from its parts, as Julia
+    # itself does when it loads a precompiled method's roots.
+    if x isa Expr
+        length(x.args) + 2 <= MAX_CALL_ARGS || throw(Unsupported("quoted expression with $(length(x.args)) arguments"))
+        return node_refs!(w, OP_CALL, UInt32[encode(w, Core._expr), encode(w, x.head)], x.args)
+    end
+    # An immutable value (a tuple of symbols such as a keyword-argument name list, an exception with its message)
+    # is identified by its value: rebuilt from its fields, it is `===` the original. Preferred over a method
+    # root, whose index depends on what else the process compiled.
     if !T.mutable && T isa DataType && isconcretetype(T) && all(i -> isdefined(x, i), 1:nfields(x))
         return node_refs!(w, OP_NEWSTRUCT, UInt32[encode(w, T)], Any[getfield(x, i) for i in 1:nfields(x)])
     end
+    root = root_owner(w, x)
+    root === nothing || return node!(w, OP_METHODROOT, vcat(refs(encode(w, root[1]), encode(w, T)), refs(UInt32(root[2] - 1))))
     throw(Unsupported("no stable identity for a $(T) object (mutable, not reachable from a const global): " * first(repr(x), 60)))
 end
 
@@ -145,11 +157,16 @@ function encode_kwsorter_type(w::PlanWriter, dt::DataType)
     return node!(w, OP_KWSORTER, encode(w, ft))
 end
 
-# Closures and keyword bodies: names (var"#3#4") depend on gensym counters, so they are identified by module,
-# the source location of their (only) method, and their ordinal among such types at that location.
+# Closures and keyword bodies: names (var"#3#4") depend on gensym counters. They are identified by the method
+# whose lowered code names them (OP_CLOSURE: that method's signature and the name's ordinal there), else by
+# module, the source location of their (only) method, and their ordinal among such types at that location.
 function encode_gensym_type(w::PlanWriter, dt::DataType)
+    parent = closure_parent(dt)
+    parent === nothing || return node!(w, OP_CLOSURE, vcat(refs(encode(w, parent[1])), refs(UInt32(parent[2] - 1), UInt32(length(fieldnames(dt))))))
     m = gensym_method(dt)
     m === nothing && throw(Unsupported("closure type $(dt.name.name) has no unique method"))
+    # Comprehension closures all sit at none:0: a location names none of them.
+    m.file === :none && throw(Unsupported("closure type $(dt.name.name) has neither a source location nor a parent method"))
     mod = dt.name.module
     group = gensym_group(mod, m.file, m.line)
     k = findfirst(t -> t === dt.name.wrapper, group)
@@ -254,4 +271,48 @@ function module_consts(root::Module)
         end
     end
     return out
+end
+
+# The distinct gensym-named GlobalRefs of a method's lowered code, in order of first appearance: Expr arguments
+# depth first, quoted data skipped (the loader's find_closure walks the same way).
+function gensym_refs(m::Method)
+    out = GlobalRef[]
+    src = try Base.uncompressed_ast(m) catch; return out end
+    walk(@nospecialize(x)) = if x isa Expr
+        foreach(walk, x.args)
+    elseif x isa GlobalRef && is_gensym_name(x.name) && !any(r -> r.mod === x.mod && r.name === x.name, out)
+        push!(out, x)
+    end
+    foreach(walk, src.code)
+    return out
+end
+
+# Per module (emptied by each capture): gensym type -> (the first method of the module whose code names it, the
+# name's 1-based ordinal there). Methods of the module's functions, closures and keyword bodies are searched.
+const CLOSURE_PARENTS = IdDict{Module,IdDict{Any,Tuple{Method,Int}}}()
+
+function closure_parent(dt::DataType)
+    mod = dt.name.module
+    Base.moduleroot(mod) === Main || return nothing   # elsewhere gensym names are stable (and modules large)
+    tab = get!(CLOSURE_PARENTS, mod) do
+        t = IdDict{Any,Tuple{Method,Int}}()
+        for n in sort!(names(mod; all = true)), m in module_methods(mod, n)
+            for (k, r) in enumerate(gensym_refs(m))
+                isdefined(r.mod, r.name) || continue
+                g = gensym_binding_type(getfield(r.mod, r.name), r.name)
+                g === nothing || haskey(t, g.name) || (t[g.name] = (m, k))
+            end
+        end
+        t
+    end
+    return get(tab, dt.name, nothing)
+end
+
+function module_methods(mod::Module, n::Symbol)
+    isdefined(mod, n) || return Method[]
+    v = getfield(mod, n)
+    t = v isa Type ? Base.unwrap_unionall(v) : typeof(v)
+    (t isa DataType && isdefined(t.name, :mt) && t.name.mt !== nothing) || return Method[]
+    (v isa Function || (v isa Type && t.name.name === n && is_gensym_name(n))) || return Method[]
+    return Method[m for m in Base.MethodList(t.name.mt) if m.module === mod]
 end

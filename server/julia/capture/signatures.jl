@@ -2,31 +2,102 @@
 # Anything that cannot be cached safely goes to `skipped` with a reason; one bad signature never fails the save.
 
 const GENSYM_RE = r"var\"#|\#\d"
+const QUALIFIED_GENSYM_RE = r"((?:[A-Za-z_][A-Za-z_0-9!]*\.)+)var\"(#[^\"]*)\""
 const CHAR_BITS_RE = r"\bChar\((0x[0-9a-f]{8})\)"
 
 function resolve_signature(s::String, world::UInt)
-    # Closure and keyword-body type names (var"#3#4") come from counters that differ between the session and
-    # this worker, so the same name may mean another closure here. Their code is still cached: it is compiled
-    # into the object as part of the methods that call them.
-    occursin(GENSYM_RE, s) && return nothing, "names a closure/gensym type (compiled as part of its callers instead)"
     # The compile log prints a Char type parameter by its raw bits, `Char(0x79000000)` ('y'); evaluated as is,
     # that would be a code point and throw.
     s = replace(s, CHAR_BITS_RE => s"reinterpret(Char, \1)")
     sig = try
-        Core.eval(Main, Meta.parse(s; raise = true))
+        occursin(GENSYM_RE, s) ? eval_gensym_signature(s) : Core.eval(Main, Meta.parse(s; raise = true))
     catch e
+        e isa Unsupported && return nothing, e.msg
         return nothing, "signature does not resolve here: " * first(split(sprint(showerror, e), '\n'))
     end
     sig isa DataType && sig <: Tuple || return nothing, "not a tuple type"
     Base.has_free_typevars(sig) && return nothing, "free type variables"
     m = method_for_signature(sig, world)
     m === nothing && return nothing, "no method matches"
-    # Abstract arguments are fine when they are Julia's own widening for this method (the session compiled and
-    # dispatches to exactly that specialization); any other abstract signature would never be called.
-    Base.isdispatchtuple(sig) || isa_compileable_sig(sig, m) || return nothing, "not a signature dispatch compiles (abstract arguments)"
-    (m.module === Core.Compiler || parentmodule(m.module) === Core.Compiler) && return nothing, "Core.Compiler internals"
-    isdefined(m, :generator) && return nothing, "generated function"
+    reason = uncacheable(sig, m)
+    reason === nothing || return nothing, reason
     env = ccall(:jl_type_intersection_with_env, Any, (Any, Any), sig, m.sig)::Core.SimpleVector
     mi = Core.Compiler.specialize_method(m, sig, env[2])
     return mi, ""
+end
+
+function uncacheable(@nospecialize(sig), m::Method)
+    # Abstract arguments are fine when they are Julia's own widening for this method (the session compiled and
+    # dispatches to exactly that specialization); any other abstract signature would never be called.
+    Base.isdispatchtuple(sig) || isa_compileable_sig(sig, m) || return "not a signature dispatch compiles (abstract arguments)"
+    (m.module === Core.Compiler || parentmodule(m.module) === Core.Compiler) && return "Core.Compiler internals"
+    isdefined(m, :generator) && return "generated function"
+    return nothing
+end
+
+# Closure and keyword-body type names (var"#3#4", var"##f#12") come from per-module counters. Outside Main (the
+# system image, packages) a module's counter runs the same way in every process that loads it, so the name is the
+# identity (encode writes it as a GLOBAL). Inside Main the session's counter and this worker's differ (the worker
+# replays definitions only), so a name is matched to the one gensym type of the same module whose name is equal
+# once its counters are removed (`##scale#` for var"##scale#3"), never by the name itself; not exactly one such
+# type: skipped. A wrong match could only cost a useless entry: the plan names Main's gensym types by their
+# method's location (OP_GENSYM), never by the session's name.
+function eval_gensym_signature(s::String)
+    subst = Any[]
+    text = replace(s, QUALIFIED_GENSYM_RE => function (m)
+        c = match(QUALIFIED_GENSYM_RE, m)
+        mod = Core.eval(Main, Meta.parse(c.captures[1][1:end-1]; raise = true))
+        mod isa Module || throw(Unsupported("gensym type outside a module: $m"))
+        Base.moduleroot(mod) === Main || return m
+        push!(subst, main_gensym_type(mod, String(c.captures[2])))
+        return "__jlc_gensym_$(length(subst))__"
+    end)
+    ex = substitute_placeholders(Meta.parse(text; raise = true), subst)
+    sig = Core.eval(Main, ex)
+    for t in gensym_datatypes!(Any[], sig)
+        mod = t.name.module
+        ok = Base.moduleroot(mod) === Main ? any(x -> Base.unwrap_unionall(x).name === t.name, subst) :
+             isdefined(mod, t.name.name) && getfield(mod, t.name.name) === t.name.wrapper
+        ok || throw(Unsupported("names a gensym type $(t.name.name) with no stable identity here"))
+    end
+    return sig
+end
+
+strip_counters(name::AbstractString) = replace(name, r"[0-9]+" => "")
+
+function main_gensym_type(mod::Module, name::String)
+    key = strip_counters(name)
+    found = Any[]
+    for n in names(mod; all = true)
+        is_gensym_name(n) && strip_counters(String(n)) == key && isdefined(mod, n) || continue
+        v = getfield(mod, n)
+        v isa Type && push!(found, v)
+    end
+    length(found) == 1 || throw(Unsupported("names a gensym type of $(mod) (var\"$name\") that $(length(found)) types here could be"))
+    return found[1]
+end
+
+function substitute_placeholders(@nospecialize(ex), subst::Vector{Any})
+    if ex isa Symbol
+        m = match(r"^__jlc_gensym_([0-9]+)__$", String(ex))
+        return m === nothing ? ex : subst[parse(Int, m.captures[1])]
+    end
+    ex isa Expr || return ex
+    return Expr(ex.head, Any[substitute_placeholders(a, subst) for a in ex.args]...)
+end
+
+# Every gensym-named DataType inside a type (parameters, unions, UnionAll bodies), except named functions'
+# types (`#f` is `typeof(f)`, found by the function's name).
+function gensym_datatypes!(out::Vector{Any}, @nospecialize(t))
+    if t isa UnionAll
+        gensym_datatypes!(out, t.var.ub); gensym_datatypes!(out, t.body)
+    elseif t isa Union
+        gensym_datatypes!(out, t.a); gensym_datatypes!(out, t.b)
+    elseif t isa DataType
+        is_gensym_name(t.name.name) && bound_function(t) === nothing && push!(out, t)
+        for p in t.parameters
+            gensym_datatypes!(out, p)
+        end
+    end
+    return out
 end

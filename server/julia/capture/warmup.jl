@@ -4,7 +4,8 @@
 # save took (the slot descriptions alone 3.5 s: every `encode` branch compiled in imaging mode on first use).
 # No definitions are replayed: Main stays empty for the session's own. The kinds of user code whose slots need
 # their own description code (a parametric struct, a closure, keyword arguments, a Regex and a Dict constant) come
-# from the module below, which lives inside CaptureWorker, never in Main.
+# from the module below, which lives inside CaptureWorker, never in Main (its gensym types still take the path of
+# Main's, as it is a submodule of Main).
 
 module WarmupDefs
 struct Point{T}
@@ -15,6 +16,7 @@ const LIMITS = Dict("a" => 1)
 scale(p::Point; by = 2) = Point(p.x * by)
 function run(xs::Vector{Int})
     add = x -> x + LIMITS["a"]
+    @assert !isempty(xs)   # its message is a quoted expression (a method root)
     m = match(PATTERN, "k=1")
     return sum(map(add, xs)) + (m === nothing ? 0 : length(m.captures)) + scale(Point(1)).x
 end
@@ -33,6 +35,9 @@ const WARMUP_SIGNATURES = [
     "Tuple{Type{Base.Dict{Symbol, Any}}}",
     "Tuple{typeof(Main.CaptureWorker.WarmupDefs.run), Array{Int64, 1}}",
     "Tuple{typeof(Main.CaptureWorker.WarmupDefs.scale), Main.CaptureWorker.WarmupDefs.Point{Int64}}",
+    # Signatures naming gensym types, inside Main (matched by name without counters) and outside (by name).
+    string(Tuple{typeof(Core.kwfunc(WarmupDefs.scale)), NamedTuple{(:by,),Tuple{Int}}, typeof(WarmupDefs.scale), WarmupDefs.Point{Int}}),
+    string(Tuple{typeof(Core.kwfunc(sprint)), NamedTuple{(:context,),Tuple{IOBuffer}}, typeof(sprint), typeof(show), Vector{Any}}),
 ]
 
 function warm_up()

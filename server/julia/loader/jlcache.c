@@ -45,7 +45,7 @@ extern void LLVMDisposeMessage(char *msg);
 enum {
     OP_SYM = 1, OP_STR, OP_ROOTMOD, OP_GLOBAL, OP_BINDING, OP_APPLY, OP_TUPLETYPE, OP_UNION, OP_TYPEVAR,
     OP_UNIONALL, OP_BITS, OP_INSTANCE, OP_MI, OP_GENSYM, OP_KWSORTER, OP_CALL, OP_NEWSTRUCT, OP_TYPENAME,
-    OP_SVEC, OP_METHOD, OP_TYPEOF, OP_METHODROOT, OP_FIELD, OP_LAST = OP_FIELD
+    OP_SVEC, OP_METHOD, OP_TYPEOF, OP_METHODROOT, OP_FIELD, OP_CLOSURE, OP_LAST = OP_CLOSURE
 };
 enum { ENTRY_SPECSIG = 0, ENTRY_FPTR_ARGS = 1, ENTRY_FPTR_SPARAM = 2 };
 #define PLAN_VERSION 1
@@ -264,6 +264,49 @@ static int cmp_counters(const long *a, int na, const long *b, int nb)
     return na - nb;
 }
 
+/* Distinct gensym-named GlobalRefs of lowered code, in order of first appearance (describe.jl gensym_refs walks
+   the same way): Expr arguments depth first, quoted data skipped. */
+enum { MAX_REFS = 256 };
+static void gensym_refs(jl_value_t *x, jl_value_t **refs, int *n, int depth)
+{
+    if (depth > MAX_DEPTH || *n == MAX_REFS) return;
+    if (jl_is_expr(x)) {
+        for (size_t k = 0; k < jl_expr_nargs(x); k++) gensym_refs(jl_exprarg(x, k), refs, n, depth + 1);
+    } else if (jl_is_globalref(x) && jl_symbol_name(jl_globalref_name(x))[0] == '#') {
+        for (int k = 0; k < *n; k++)
+            if (jl_globalref_mod(refs[k]) == jl_globalref_mod(x) && jl_globalref_name(refs[k]) == jl_globalref_name(x)) return;
+        refs[(*n)++] = x;
+    }
+}
+
+/* A closure or keyword-body type named by its parent method: the `ordinal`-th gensym reference of the method's
+   lowered code (a closure type, or a keyword-body function whose type is meant). Comprehension closures have no
+   source location (none:0), so this is their only identity. */
+static jl_value_t *find_closure(jl_method_t *m, uint32_t ordinal, uint32_t nfields, char *err, size_t errlen)
+{
+    if (!m->source || jl_is_nothing(m->source)) { setmsg(err, errlen, "method without lowered code"); return NULL; }
+    jl_code_info_t *src = NULL;
+    jl_value_t *refs[MAX_REFS];
+    int n = 0;
+    JL_GC_PUSH1(&src);
+    src = jl_is_code_info(m->source) ? (jl_code_info_t *)m->source : jl_uncompress_ir(m, NULL, (jl_array_t *)m->source);
+    for (size_t k = 0; k < jl_array_len(src->code); k++) gensym_refs(jl_array_ptr_ref(src->code, k), refs, &n, 0);
+    jl_value_t *v = NULL;
+    if (ordinal < (uint32_t)n) {
+        jl_binding_t *b = jl_get_binding(jl_globalref_mod(refs[ordinal]), jl_globalref_name(refs[ordinal]));
+        v = b ? b->value : NULL;
+    }
+    JL_GC_POP();
+    if (!v) { setmsg(err, errlen, "closure %u of a method not found", ordinal); return NULL; }
+    jl_value_t *t = jl_is_type(v) ? v : jl_typeof(v);
+    jl_value_t *u = unwrap(t);
+    if (!jl_is_datatype(u) || jl_symbol_name(((jl_datatype_t *)u)->name->name)[0] != '#' ||
+        jl_svec_len(jl_field_names((jl_datatype_t *)u)) != nfields) {
+        setmsg(err, errlen, "closure %u of a method has another shape", ordinal); return NULL;
+    }
+    return jl_is_type(v) ? v : ((jl_datatype_t *)u)->name->wrapper;
+}
+
 /* The type of a closure or keyword body: gensym-named, found by its method's file:line (see describe.jl). */
 static jl_value_t *find_gensym(jl_module_t *m, jl_sym_t *file, uint32_t line, uint32_t ordinal, uint32_t count,
                                uint32_t nfields, char *err, size_t errlen)
@@ -401,6 +444,10 @@ static jl_value_t *build(cache_t *c, uint32_t i, const node_t *n, int depth, cha
         if (n->len != 24 || !(a = ARG(0)) || !(b = ARG(1))) break;
         if (!jl_is_module(a) || !jl_is_symbol(b)) { setmsg(err, errlen, "node %u: bad closure location", i); break; }
         return find_gensym((jl_module_t *)a, (jl_sym_t *)b, rd32(n->p + 8), rd32(n->p + 12), rd32(n->p + 16), rd32(n->p + 20), err, errlen);
+    case OP_CLOSURE:
+        if (n->len != 12 || !(a = ARG(0))) break;
+        if (!jl_is_method(a)) { setmsg(err, errlen, "node %u: closure of a non-method", i); break; }
+        return find_closure((jl_method_t *)a, rd32(n->p + 4), rd32(n->p + 8), err, errlen);
     case OP_KWSORTER:
         if (n->len != 4 || !(a = ARG(0))) break;
         if (!jl_is_datatype(a) || !((jl_datatype_t *)a)->name->mt) { setmsg(err, errlen, "node %u: not a function type", i); break; }

@@ -26,6 +26,7 @@ const OP_METHOD = 0x14     # ref signature                       -> Method
 const OP_TYPEOF = 0x15     # ref value                           -> typeof(value)
 const OP_METHODROOT = 0x16 # ref method, ref type, u32 index     -> method.roots[index] (checked to be of that type)
 const OP_FIELD = 0x17      # ref value, ref type, u32 index      -> field index (0-based) of an immutable value (checked type)
+const OP_CLOSURE = 0x18    # ref method, u32 ordinal, u32 nfields -> closure/keyword-body type a method's lowered code names
 
 const ENTRY_SPECSIG = 0x00      # invoke = jlentry_<k>_invoke wrapper, specptr = jlentry_<k>_spec
 const ENTRY_FPTR_ARGS = 0x01    # invoke = jl_fptr_args, specptr = jlentry_<k>_spec

@@ -58,6 +58,7 @@ export async function runCapture(job: CaptureJob, opts: CaptureOptions): Promise
       throw new Error(`the capture worker failed (${why}): ${String(r.all ?? '').trim().split('\n').slice(-6).join('\n')}`);
     }
     if (capture.error) throw new Error(`the capture worker failed: ${capture.error}`);
+    if (process.env.JLC_CAPTURE_DUMP) await writeFile(process.env.JLC_CAPTURE_DUMP, JSON.stringify(capture, null, 1)); // for debugging a save
     return {
       dir,
       bitcode: join(dir, 'module.bc'),
