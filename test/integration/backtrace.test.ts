@@ -10,21 +10,12 @@ import { loadCache } from '../../server/src/cache/loadFlow.ts';
 import { saveCompiledWork, type SessionLog } from '../../server/src/cache/saveFlow.ts';
 import { openSessionStore } from '../../server/src/cache/sessionStore.ts';
 import { mustSucceed } from '../../server/src/cli/cliSession.ts';
-import { JuliaSession } from '../../server/src/session/juliaSession.ts';
+import type { JuliaSession } from '../../server/src/session/juliaSession.ts';
+import { inSession } from '../helpers/juliaSession.ts';
 
 const fixture = resolve(__dirname, '..', 'fixtures', 'julia', 'backtrace_cases.jl');
 const cacheDir = mkdtempSync(join(tmpdir(), 'jlcache-backtrace-'));
 after(() => rmSync(cacheDir, { recursive: true, force: true }));
-
-async function inSession<T>(body: (s: JuliaSession) => Promise<T>): Promise<T> {
-  const session = new JuliaSession({ juliaPath: process.env.JULIA ?? '' });
-  await session.start();
-  try {
-    return await body(session);
-  } finally {
-    await session.stop();
-  }
-}
 
 async function store(session: JuliaSession) {
   const s = await openSessionStore(session, { cacheDir, maxCacheMB: 512 });

@@ -11,21 +11,12 @@ import { saveCompiledWork, type SessionLog } from '../../server/src/cache/saveFl
 import { openSessionStore } from '../../server/src/cache/sessionStore.ts';
 import { runMain } from '../../server/src/cli/runCommand.ts';
 import { mustSucceed } from '../../server/src/cli/cliSession.ts';
-import { JuliaSession } from '../../server/src/session/juliaSession.ts';
+import type { JuliaSession } from '../../server/src/session/juliaSession.ts';
+import { inSession } from '../helpers/juliaSession.ts';
 
 const repo = resolve(__dirname, '..', '..');
 const cacheRoots: string[] = [];
 after(() => cacheRoots.forEach((d) => rmSync(d, { recursive: true, force: true })));
-
-async function inSession<T>(body: (s: JuliaSession) => Promise<T>): Promise<T> {
-  const session = new JuliaSession({ juliaPath: process.env.JULIA ?? '' });
-  await session.start();
-  try {
-    return await body(session);
-  } finally {
-    await session.stop();
-  }
-}
 
 async function store(session: JuliaSession, cacheDir: string) {
   const s = await openSessionStore(session, { cacheDir, maxCacheMB: 512 });
