@@ -33,7 +33,9 @@ for f in .deps/libunwind/usr/lib/x86_64-linux-gnu/libunwind.so.8 .deps/libjlcach
 done
 
 # linux-x64 only: the .vsix carries native code (koffi's addon, the loader, libunwind) built for it.
-# Prompts (missing LICENSE or repository) must never wait for input in scripts.
+# Prompts (missing LICENSE or repository) must never wait for input in scripts. No repository URL: the README's
+# relative image links stay relative (vsce would refuse to rewrite them).
 npx --no-install vsce package --target linux-x64 --no-dependencies --allow-missing-repository --skip-license \
+  --no-rewrite-relative-links \
   --out "$out" </dev/null
 echo "[package] $out ($(du -h "$out" | cut -f1))"
