@@ -11,7 +11,6 @@ struct Entry
     kind::UInt8
     invoke::String
     spec::String
-    callee::Bool   # not in the compile log: compiled with a logged method (see below)
 end
 
 function capture(definitions, signatures::Vector{String}, outdir::String)
@@ -54,21 +53,14 @@ function capture(definitions, signatures::Vector{String}, outdir::String)
     fvars = native_fvars(nc)
     entries = Entry[]
     world = world_counter()
-    # Codegen compiles the methods a logged method invokes (and does not inline) together with it, and the compile
-    # log names only the logged one; the session's dispatch finds those callees' code too (markdown.jl calls
-    # `term(::IOContext, ::Vector{Any}, ::Int)` only so). Those whose code is in the module become entries.
-    logged = Set{Core.MethodInstance}(mi for (_, mi) in cand)
-    callees = Tuple{String,Core.MethodInstance}[(string(mi.specTypes), mi) for mi in invoked_instances([mi for (_, mi) in cand], world)[1]
-                                                if !(mi in logged) && mi.def isa Method && uncacheable(mi.specTypes, mi.def) === nothing]
-    for (s, mi) in Iterators.flatten((cand, callees))
-        callee = !(mi in logged)
+    for (s, mi) in cand
         ci = rettype_inferred(mi, world)
         if !(ci isa Core.CodeInstance)
-            callee || push!(skipped, Dict("signature" => s, "reason" => "no inferred code")); continue
+            push!(skipped, Dict("signature" => s, "reason" => "no inferred code")); continue
         end
         fid, sfid = native_function_id(nc, ci)
         if sfid <= 0 || (fid == 0)
-            callee || push!(skipped, Dict("signature" => s, "reason" => "no native code (constant result or not compiled)")); continue
+            push!(skipped, Dict("signature" => s, "reason" => "no native code (constant result or not compiled)")); continue
         end
         k = length(entries)
         kind = fid == -1 ? ENTRY_FPTR_ARGS : fid == -2 ? ENTRY_FPTR_SPARAM : ENTRY_SPECSIG
@@ -76,7 +68,7 @@ function capture(definitions, signatures::Vector{String}, outdir::String)
         spec = "jlentry_$(k)_spec"
         fid > 0 && (llvm_setname!(fvars[fid], inv); llvm_export!(fvars[fid]))
         llvm_setname!(fvars[sfid], spec); llvm_export!(fvars[sfid])
-        push!(entries, Entry(s, mi, ci.rettype, kind, inv, spec, callee))
+        push!(entries, Entry(s, mi, ci.rettype, kind, inv, spec))
     end
 
     # Slots: describe each, then give it a stable external name.
@@ -146,8 +138,7 @@ function capture(definitions, signatures::Vector{String}, outdir::String)
     final = Any[]
     plan_entries = Any[]
     visited = IdDict{Any,Nothing}()
-    # A callee entry the module cannot carry is left out silently: nobody asked for it, its caller still has it.
-    skip!(e::Entry, reason::String) = (e.callee || push!(skipped, Dict("signature" => e.signature, "reason" => reason)); nothing)
+    skip!(e::Entry, reason::String) = push!(skipped, Dict("signature" => e.signature, "reason" => reason))
     for e in entries
         reach = Set{Ptr{Cvoid}}()
         todo = Ptr{Cvoid}[byname[n] for n in (e.invoke, e.spec) if !isempty(n)]
