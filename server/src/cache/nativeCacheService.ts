@@ -8,7 +8,7 @@ import type { ServerContext } from '../server.ts';
 import type { SessionEvalResult } from '../session/agentProtocol.ts';
 import type { JuliaSession } from '../session/juliaSession.ts';
 import { loadCache } from './loadFlow.ts';
-import { ensureProven } from './prove.ts';
+import { proveSavedEntry } from './prove.ts';
 import { prepareSave, saveCompiledWork } from './saveFlow.ts';
 import { openSessionStore } from './sessionStore.ts';
 import { readColdTimes, SavedTime } from './statementTimes.ts';
@@ -38,7 +38,7 @@ export function createNativeCacheService(ctx: ServerContext): CacheService {
       progress.begin('Save Compiled Work', 0, 'capturing compiled methods', false);
       try {
         const target = await store();
-        const summary = await saveCompiledWork(session, target, {
+        const { entryId, ...summary } = await saveCompiledWork(session, target, {
           julia: settings.juliaPath || 'julia',
           alreadySaved: saved.signatures,
           report: (message, percent) => progress.report(percent, message),
@@ -50,7 +50,7 @@ export function createNativeCacheService(ctx: ServerContext): CacheService {
           session.setCacheStatus({ state: 'none', methods, bytes: cache.bytes + summary.bytes, reason: `${methods} methods saved: they load in the next session` });
         }
         // Prove the new entry now, in the background, with the session's definitions replayed (prove.ts).
-        if (summary.methodsSaved > 0) void ensureProven(target, 'all', { session, replayDefinitions: true }).then(changed);
+        if (entryId) void proveSavedEntry(target, entryId, { session }).then(changed);
         void prepareSave(session, settings.juliaPath || 'julia'); // the worker just used is gone: warm the next one
         return summary;
       } catch (e) {

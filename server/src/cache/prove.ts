@@ -81,6 +81,16 @@ export async function ensureProven(store: Store, entries: EntryListing[] | 'all'
   return out;
 }
 
+/**
+ * Proves the entry a save just wrote, with that session's definitions replayed. Only that entry: another session's
+ * new entry in the same cache needs its own session's definitions (its proof would leave its user methods pending).
+ */
+export async function proveSavedEntry(store: Store, id: string, opts: ProveOptions): Promise<ProofOutcome> {
+  const listed = await store.listEntries();
+  if (!listed.ok) return { usable: [], problems: [listed.error], runs: [] };
+  return ensureProven(store, listed.value.filter((e) => e.id === id), { ...opts, replayDefinitions: true });
+}
+
 function startRun(key: string, store: Store, id: string, opts: ProveOptions): Promise<ProofRun> {
   const run = proveOne(store, id, opts).catch((err): ProofRun => ({ id, outcome: 'unproven', ms: 0, reason: String(err?.message ?? err) }));
   inFlight.set(key, run);

@@ -26,7 +26,10 @@ export interface SaveOptions {
   report?: (message: string, percent: number) => void;
 }
 
-export async function saveCompiledWork(session: JuliaSession, store: Store, opts: SaveOptions): Promise<SaveSummary> {
+/** The summary the editor shows, and the id of the entry this save wrote (none when nothing was new). */
+export type SavedWork = SaveSummary & { entryId?: string };
+
+export async function saveCompiledWork(session: JuliaSession, store: Store, opts: SaveOptions): Promise<SavedWork> {
   const t0 = performance.now();
   const report = opts.report ?? (() => {});
   const info = session.agentInfo;
@@ -36,7 +39,7 @@ export async function saveCompiledWork(session: JuliaSession, store: Store, opts
   const compileMs = new Map<string, number>();
   for (const c of log.compiled) compileMs.set(c.sig, (compileMs.get(c.sig) ?? 0) + c.ms);
   const fresh = [...compileMs.keys()].filter((sig) => !opts.alreadySaved.has(sig));
-  const summary: SaveSummary = { methodsSaved: 0, methodsAlreadyCached: opts.alreadySaved.size, bytes: 0, ms: 0, skipped: [] };
+  const summary: SavedWork = { methodsSaved: 0, methodsAlreadyCached: opts.alreadySaved.size, bytes: 0, ms: 0, skipped: [] };
   if (fresh.length === 0) return { ...summary, ms: performance.now() - t0 };
 
   report(`compiling ${fresh.length} methods to native objects`, 15);
@@ -59,6 +62,7 @@ export async function saveCompiledWork(session: JuliaSession, store: Store, opts
       const written = await store.writeEntry({ object, plan: capture.plan, methods });
       if (!written.ok) throw new Error(written.error);
       summary.bytes = bytes;
+      summary.entryId = written.value;
       summary.methodsSaved = capture.entries.length;
       await recordColdTimes(store, log.firstRuns ?? []);
     }

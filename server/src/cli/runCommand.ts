@@ -5,7 +5,7 @@ import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { loadCache } from '../cache/loadFlow.ts';
 import { prepareSave, saveCompiledWork } from '../cache/saveFlow.ts';
-import { ensureProven } from '../cache/prove.ts';
+import { proveSavedEntry } from '../cache/prove.ts';
 import { openSessionStore } from '../cache/sessionStore.ts';
 import { readColdTimes, SavedTime } from '../cache/statementTimes.ts';
 import type { Store } from '../cache/store.ts';
@@ -105,7 +105,7 @@ export async function runReport(file: string, options: CliOptions & { warm?: boo
       const summary = await saveCompiledWork(session, store, { julia, alreadySaved: new Set() });
       Object.assign(report, { save_ms: summary.ms, methods_saved: summary.methodsSaved, cache_bytes: summary.bytes, skipped: summary.skipped.length });
       const p = performance.now();
-      if (summary.methodsSaved > 0) await ensureProven(store, 'all', { session, replayDefinitions: true });
+      if (summary.entryId) await proveSavedEntry(store, summary.entryId, { session });
       report.prove_ms = performance.now() - p;
     }
     return report;
