@@ -39,7 +39,7 @@ test('write then read returns the same verified bytes and metadata', async () =>
   assert.ok(list.ok);
   assert.equal(list.value.length, 1);
   assert.equal(list.value[0].state, 'valid');
-  assert.equal(list.value[0].label, 'f(::Int64) (+1 more)');
+  assert.equal(list.value[0].label, 'f(::Int64), g(::String) (2 methods)');
   assert.ok(list.value[0].bytes > 71_000);
 
   const sigs = await store.cachedSignatures();

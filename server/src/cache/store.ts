@@ -24,6 +24,7 @@ import {
 } from './paths.ts';
 import { pruneQuarantine, quarantineEntry } from './quarantine.ts';
 import { errnoCode, fail, guard, ok, type Result } from './result.ts';
+import { entryLabel } from './entryLabel.ts';
 
 export interface StoreOptions {
   /** Size cap of the whole cache root in MB (default 512); writes evict least recently used entries. */
@@ -393,8 +394,7 @@ export class Store {
 
 function describe(id: string, meta: EntryMeta | undefined): Pick<EntryListing, 'id' | 'label' | 'methods' | 'createdAt' | 'lastUsedAt'> {
   const methods = meta ? meta.methods.map((m) => m.signature) : [];
-  const label = methods.length === 0 ? id : methods.length === 1 ? methods[0] : `${methods[0]} (+${methods.length - 1} more)`;
-  return { id, label, methods, ...(meta ? { createdAt: meta.createdAt, lastUsedAt: meta.lastUsedAt } : {}) };
+  return { id, label: entryLabel(id, methods), methods, ...(meta ? { createdAt: meta.createdAt, lastUsedAt: meta.lastUsedAt } : {}) };
 }
 
 async function bytesOf(v: Buffer | string, what: string): Promise<Result<Buffer>> {
