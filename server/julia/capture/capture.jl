@@ -11,6 +11,7 @@ struct Entry
     kind::UInt8
     invoke::String
     spec::String
+    callee::Bool   # not in the compile log: compiled with a logged method (see below)
 end
 
 function capture(definitions, signatures::Vector{String}, outdir::String)
@@ -53,14 +54,23 @@ function capture(definitions, signatures::Vector{String}, outdir::String)
     fvars = native_fvars(nc)
     entries = Entry[]
     world = world_counter()
-    for (s, mi) in cand
+    # Codegen compiles the methods a logged method invokes (and does not inline) together with it, and the compile
+    # log names only the logged one; the session's dispatch finds those callees' code too (markdown.jl calls
+    # `term(::IOContext, ::Vector{Any}, ::Int)` only so). Those whose code is in the module become entries. Most are
+    # Base methods with static parameters whose MethodInstance the loader creates (see mi_for in jlcache.c: with
+    # wrong sparam_vals, a session that compiled a caller of one crashed).
+    logged = Set{Core.MethodInstance}(mi for (_, mi) in cand)
+    callees = Tuple{String,Core.MethodInstance}[(string(mi.specTypes), mi) for mi in invoked_instances([mi for (_, mi) in cand], world)[1]
+                                                if !(mi in logged) && mi.def isa Method && uncacheable(mi.specTypes, mi.def) === nothing]
+    for (s, mi) in Iterators.flatten((cand, callees))
+        callee = !(mi in logged)
         ci = rettype_inferred(mi, world)
         if !(ci isa Core.CodeInstance)
-            push!(skipped, Dict("signature" => s, "reason" => "no inferred code")); continue
+            callee || push!(skipped, Dict("signature" => s, "reason" => "no inferred code")); continue
         end
         fid, sfid = native_function_id(nc, ci)
         if sfid <= 0 || (fid == 0)
-            push!(skipped, Dict("signature" => s, "reason" => "no native code (constant result or not compiled)")); continue
+            callee || push!(skipped, Dict("signature" => s, "reason" => "no native code (constant result or not compiled)")); continue
         end
         k = length(entries)
         kind = fid == -1 ? ENTRY_FPTR_ARGS : fid == -2 ? ENTRY_FPTR_SPARAM : ENTRY_SPECSIG
@@ -68,7 +78,7 @@ function capture(definitions, signatures::Vector{String}, outdir::String)
         spec = "jlentry_$(k)_spec"
         fid > 0 && (llvm_setname!(fvars[fid], inv); llvm_export!(fvars[fid]))
         llvm_setname!(fvars[sfid], spec); llvm_export!(fvars[sfid])
-        push!(entries, Entry(s, mi, ci.rettype, kind, inv, spec))
+        push!(entries, Entry(s, mi, ci.rettype, kind, inv, spec, callee))
     end
 
     # Slots: describe each, then give it a stable external name.
@@ -138,7 +148,8 @@ function capture(definitions, signatures::Vector{String}, outdir::String)
     final = Any[]
     plan_entries = Any[]
     visited = IdDict{Any,Nothing}()
-    skip!(e::Entry, reason::String) = push!(skipped, Dict("signature" => e.signature, "reason" => reason))
+    # A callee entry the module cannot carry is left out silently: nobody asked for it, its caller still has it.
+    skip!(e::Entry, reason::String) = (e.callee || push!(skipped, Dict("signature" => e.signature, "reason" => reason)); nothing)
     for e in entries
         reach = Set{Ptr{Cvoid}}()
         todo = Ptr{Cvoid}[byname[n] for n in (e.invoke, e.spec) if !isempty(n)]

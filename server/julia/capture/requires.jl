@@ -128,9 +128,10 @@ function expr_requires!(req, ix, @nospecialize(x), todo)
     end
 end
 
-# Methods whose code the module holds (entries and everything they invoke or inline).
-function reachable_methods(mis, world::UInt)
-    out = IdDict{Method,Nothing}()
+# The MethodInstances `mis` invoke statically, transitively (the roots included), and every method whose code
+# they hold (inlined frames count).
+function invoked_instances(mis, world::UInt)
+    methods = IdDict{Method,Nothing}()
     visited = IdDict{Any,Nothing}()
     todo = Core.MethodInstance[mis...]
     while !isempty(todo) && length(visited) < MAX_WALK
@@ -138,17 +139,20 @@ function reachable_methods(mis, world::UInt)
         haskey(visited, mi) && continue
         visited[mi] = nothing
         mi.def isa Method || continue
-        out[mi.def] = nothing
+        methods[mi.def] = nothing
         src = inferred_source(mi, world)
         src === nothing && continue
         for li in src.linetable
             li isa Core.LineInfoNode || continue
-            li.method isa Method && (out[li.method] = nothing)
-            li.method isa Core.MethodInstance && li.method.def isa Method && (out[li.method.def] = nothing)
+            li.method isa Method && (methods[li.method] = nothing)
+            li.method isa Core.MethodInstance && li.method.def isa Method && (methods[li.method.def] = nothing)
         end
         for st in src.code
             st isa Expr && st.head === :invoke && st.args[1] isa Core.MethodInstance && push!(todo, st.args[1])
         end
     end
-    return collect(keys(out))
+    return Core.MethodInstance[mi for mi in keys(visited) if mi isa Core.MethodInstance], collect(keys(methods))
 end
+
+"Methods whose code the module holds (entries and everything they invoke or inline)."
+reachable_methods(mis, world::UInt) = invoked_instances(mis, world)[2]

@@ -230,18 +230,32 @@ static jl_method_t *method_for(jl_value_t *sig)
     return m && jl_is_method(m) ? (jl_method_t *)m : NULL;
 }
 
+/* The MethodInstance of `sig`, created if this process has none. Its sparam_vals must be the method's static
+ * parameter values: a MethodInstance with fewer (e.g. svec()) is, to inference and codegen, the unspecialized
+ * one, so when the session compiles it itself (a caller it compiles re-infers it: jl_rettype_inferred ignores
+ * our CodeInstance, which has no inferred source) it emits a body that reads its static parameters from
+ * mi->sparam_vals at run time, and reading K of setindex!(::Dict{K,V}, v0, key0) out of an empty svec crashed
+ * (a cached callee entry called from session-compiled code). The env comes from the pair
+ * jl_type_intersection_with_env returns; the count is checked so no such MethodInstance is ever made. */
 static jl_method_instance_t *mi_for(jl_value_t *sig, char *err, size_t errlen)
 {
     if (!jl_is_type(sig)) { setmsg(err, errlen, "method instance signature is not a type"); return NULL; }
     jl_method_t *m = method_for(sig);
     if (!m) { setmsg(err, errlen, "no method matches a cached signature"); return NULL; }
-    jl_svec_t *env = jl_emptysvec;
-    jl_value_t *ti = NULL;
-    JL_GC_PUSH2(&env, &ti);
-    ti = jl_type_intersection_with_env(sig, m->sig, &env);
-    jl_method_instance_t *mi = ti == jl_bottom_type ? NULL : jl_specializations_get_linfo(m, sig, env);
+    jl_svec_t *pair = jl_type_intersection_with_env(sig, m->sig);
+    JL_GC_PUSH1(&pair);
+    jl_value_t *ti = jl_svecref(pair, 0);
+    jl_svec_t *env = (jl_svec_t *)jl_svecref(pair, 1);
+    jl_method_instance_t *mi = NULL;
+    if (ti == jl_bottom_type) setmsg(err, errlen, "signature does not match its method");
+    else if (jl_svec_len(env) != (size_t)jl_subtype_env_size(m->sig))
+        setmsg(err, errlen, "static parameters of the method not determined by the signature");
+    else mi = jl_specializations_get_linfo(m, sig, env);
+    if (mi && jl_svec_len(mi->sparam_vals) != (size_t)jl_subtype_env_size(m->sig)) {
+        setmsg(err, errlen, "the existing method instance has no static parameter values");
+        mi = NULL;
+    }
     JL_GC_POP();
-    if (!mi) setmsg(err, errlen, "signature does not match its method");
     return mi;
 }
 
