@@ -14,7 +14,7 @@
 /* Most specific method for a signature: a jl_typemap_entry_t (->func.method), or jl_nothing. */
 jl_value_t *jl_gf_invoke_lookup(jl_value_t *types, size_t world);
 /* svec(intersection, env): env holds the values of b's static parameters, outermost first. Two arguments and a pair
- * (src/subtype.c), not julia.h's internal three-argument jl_type_intersection_env. */
+ * (src/subtype.c); the three-argument form is julia_internal.h's jl_type_intersection_env, not exported. */
 jl_svec_t *jl_type_intersection_with_env(jl_value_t *a, jl_value_t *b);
 jl_method_instance_t *jl_specializations_get_linfo(jl_method_t *m, jl_value_t *type, jl_svec_t *sparams);
 /* The CodeInstance of mi for rettype valid in [min_world, max_world], created if missing. */
