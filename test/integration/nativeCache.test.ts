@@ -104,8 +104,14 @@ describe('native cache: same results, nothing compiled twice', () => {
       assert.equal(callee.length, 1, 'the setindex! callee tally was compiled with is not an entry');
       const outcome = await loadCache(s, await store(s, cacheDir));
       assert.equal(outcome.status.state, 'loaded', JSON.stringify(outcome.status));
+      // The root cause itself: the MethodInstance the loader created carries the method's static parameter values.
+      const sparams = mustSucceed('sparams', await s.evaluate({ code: [
+        'let T = Tuple{typeof(setindex!), Dict{String,Int}, Int, SubString{String}}',
+        '    Core.Compiler.specialize_method(which(setindex!, Tuple{T.parameters[2:end]...}), T, Core.svec(), true).sparam_vals',
+        'end'].join('\n') }));
+      assert.equal(sparams.display, 'svec(String, Int64)');
       mustSucceed('defs', await s.evaluate({ code: defs, file: 'callee.jl', line: 1 }));
-      // A function the cache does not have: the session compiles it, and with it tally and pick again.
+      // A function the cache does not have: the session compiles it and calls the cached tally and pick.
       mustSucceed('new caller', await s.evaluate({ code: 'fresh() = (tally("b a c a b a"), pick([10, 20, 30], 3))', file: 'callee.jl', line: 9 }));
       assert.equal(mustSucceed('fresh()', await s.evaluate({ code: 'fresh()' })).display, expected);
       assert.equal(mustSucceed('again', await s.evaluate({ code: '(tally("b a c a b a"), pick([10, 20, 30], 3))' })).display, expected);
