@@ -46,7 +46,8 @@ export function createNativeCacheService(ctx: ServerContext): CacheService {
         changed();
         const cache = session.status().cache;
         if (summary.methodsSaved > 0 && (cache.state === 'none' || cache.state === 'rejected')) {
-          const methods = saved.signatures.size;
+          // Entries count the callees saved with the logged methods too: add up what each save wrote.
+          const methods = (cache.state === 'none' ? cache.methods : 0) + summary.methodsSaved;
           session.setCacheStatus({ state: 'none', methods, bytes: cache.bytes + summary.bytes, reason: `${methods} methods saved: they load in the next session` });
         }
         // Prove the new entry now, in the background, with the session's definitions replayed (prove.ts).
