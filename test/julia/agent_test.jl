@@ -79,6 +79,8 @@ end
     @test J.json_string("\x01") == "\"\\u0001\""
     @test J.json_string(String([0x61, 0xff, 0x62])) == "\"a\\ufffdb\""        # invalid UTF-8 stays valid JSON
     @test J.json_string(Any[1, 2.5, nothing, NaN]) == "[1,2.5,null,null]"
+    # What the capture worker writes: symbols as strings, named tuples as objects.
+    @test J.json_parse(J.json_string((kind = :closure, n = 2))) == Dict{String,Any}("kind" => "closure", "n" => 2)
     @test J.json_parse("12345678901234567890") isa Float64
     for bad in ["", "{", "[1,]", "{\"a\" 1}", "tru", "\"abc", "01x", "[1] 2", "\"\\x\"", "-", "{1:2}"]
         @test_throws J.JSONError J.json_parse(bad)

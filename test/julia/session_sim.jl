@@ -6,7 +6,7 @@
 #           loads the cache through the glue before evaluating, notifies each statement, then times main().
 module Sim
 const ROOT = normpath(joinpath(@__DIR__, "..", ".."))
-include(joinpath(ROOT, "server", "julia", "capture", "json.jl"))
+include(joinpath(ROOT, "server", "julia", "agent", "src", "json.jl"))
 include(joinpath(ROOT, "server", "julia", "capture", "replay.jl"))   # same parse + classification as replay
 
 function statements(code::String)
@@ -35,7 +35,7 @@ end
 
 stmt_hash(text) = string(hash(text * "\0Main"); base = 16)
 end
-using .Sim: statements, stmt_hash, parse_statement, definition_kind, MiniJSON, ROOT
+using .Sim: statements, stmt_hash, parse_statement, definition_kind, json_write, ROOT
 
 const MODE = ARGS[1]
 const FILE = abspath(ARGS[2])
@@ -73,4 +73,4 @@ if MODE == "cached"
     res["loadMs"] = LOAD_MS
     res["status"] = JLCache.status()
 end
-open(io -> MiniJSON.write(io, res), OUT, "w")
+open(io -> json_write(io, res), OUT, "w")

@@ -44,8 +44,8 @@ function warm_up()
     dir = mktempdir()
     try
         result = capture(Any[], WARMUP_SIGNATURES, dir)
-        open(io -> MiniJSON.write(io, result), joinpath(dir, "capture.json"), "w")
-        MiniJSON.parse(read(joinpath(dir, "capture.json"), String))
+        open(io -> json_write(io, result), joinpath(dir, "capture.json"), "w")
+        json_parse(read(joinpath(dir, "capture.json"), String))
     finally
         rm(dir; recursive = true, force = true)
     end

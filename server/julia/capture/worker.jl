@@ -10,7 +10,7 @@ module CaptureWorker
 const T_START = time_ns()
 const HERE = @__DIR__
 include(joinpath(HERE, "..", "internals", "julia-1.5.3.jl"))
-include(joinpath(HERE, "json.jl"))
+include(joinpath(HERE, "..", "agent", "src", "json.jl"))
 include(joinpath(HERE, "llvm.jl"))
 include(joinpath(HERE, "replay.jl"))
 include(joinpath(HERE, "signatures.jl"))
@@ -22,7 +22,7 @@ include(joinpath(HERE, "capture.jl"))
 include(joinpath(HERE, "warmup.jl"))
 
 function main_worker(jobpath::String, t0::UInt64 = T_START)
-    job = MiniJSON.parse(read(jobpath, String))
+    job = json_parse(read(jobpath, String))
     outdir = String(job["outDir"])
     mkpath(outdir)
     # Same package environment as the session, for `using` of stdlibs and local path packages.
@@ -35,7 +35,7 @@ function main_worker(jobpath::String, t0::UInt64 = T_START)
     project === nothing || (Base.ACTIVE_PROJECT[] = String(project))
     result = capture(job["definitions"], String.(job["signatures"]), outdir)
     result["workerMs"] = (time_ns() - t0) / 1e6
-    open(io -> MiniJSON.write(io, result), joinpath(outdir, "capture.json"), "w")
+    open(io -> json_write(io, result), joinpath(outdir, "capture.json"), "w")
 end
 
 "Warm up, say so, then wait for one job path on stdin. False when stdin closed without a job."

@@ -16,11 +16,11 @@
 module JLCacheProve
 const HERE = @__DIR__
 include(joinpath(HERE, "glue.jl"))
-include(joinpath(HERE, "..", "capture", "json.jl"))
+include(joinpath(HERE, "..", "agent", "src", "json.jl"))
 include(joinpath(HERE, "..", "capture", "replay.jl"))
 
 function prove(jobpath::String)
-    job = MiniJSON.parse(read(jobpath, String))
+    job = json_parse(read(jobpath, String))
     open(String(job["report"]), "w") do io
         say(parts...) = (println(io, join(parts, '\t')); flush(io))
         say("stage", "link")

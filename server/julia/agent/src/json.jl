@@ -1,4 +1,5 @@
 # Minimal JSON (RFC 8259) reader and writer: Julia 1.5 ships no JSON stdlib and the agent must not load packages.
+# Also included by the capture worker, the proving process and test/julia/session_sim.jl: one JSON for all Julia code.
 # Values map to: object => Dict{String,Any}, array => Vector{Any}, string => String, integer => Int64
 # (Float64 if it does not fit), other numbers => Float64, true/false => Bool, null => nothing.
 # Written as a few non-generic functions over Any so the agent compiles each once (startup cost).
@@ -239,10 +240,10 @@ function json_write(io::IO, @nospecialize(v))
         json_write(io, typemin(Int) <= v <= typemax(Int) ? Int(v) : Float64(v))
     elseif v isa Real
         json_write(io, Float64(v))
-    elseif v isa AbstractString
+    elseif v isa AbstractString || v isa Symbol
         json_write_string(io, String(v))
-    elseif v isa AbstractDict
-        json_write(io, Dict{String,Any}(string(k) => x for (k, x) in v))
+    elseif v isa AbstractDict || v isa NamedTuple
+        json_write(io, Dict{String,Any}(string(k) => x for (k, x) in pairs(v)))
     elseif v isa AbstractVector || v isa Tuple
         json_write(io, Any[x for x in v])
     else
