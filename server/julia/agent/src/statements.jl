@@ -119,15 +119,20 @@ function split_statements(code::String, file::String, line0::Int, mod::String)
     return stmts, nothing
 end
 
+"The last name of a qualified name `M.x` (`x`), nothing for anything else."
+function qualified_last(@nospecialize(x))
+    if x isa Expr && x.head === :. && length(x.args) == 2 && x.args[2] isa QuoteNode
+        q = (x.args[2]::QuoteNode).value
+        return q isa Symbol ? q : nothing
+    end
+    return nothing
+end
+
 "The macro's bare name: `@m`, `M.@m` and `Core.@doc` (GlobalRef) all give Symbol(\"@m\")."
 function macro_name(@nospecialize(m))
     m isa Symbol && return m
     m isa GlobalRef && return m.name
-    if m isa Expr && m.head === :. && length(m.args) == 2 && m.args[2] isa QuoteNode
-        q = (m.args[2]::QuoteNode).value
-        return q isa Symbol ? q : nothing
-    end
-    return nothing
+    return qualified_last(m)
 end
 
 last_arg(ex::Expr) = isempty(ex.args) ? nothing : ex.args[end]
@@ -164,11 +169,7 @@ function bare_name(@nospecialize(x))
         x = x.args[1]
     end
     x isa Symbol && return x
-    if x isa Expr && x.head === :. && length(x.args) == 2 && x.args[2] isa QuoteNode
-        q = (x.args[2]::QuoteNode).value
-        return q isa Symbol ? q : nothing
-    end
-    return nothing
+    return qualified_last(x)
 end
 
 """
