@@ -6,6 +6,7 @@ import { constants } from 'node:fs';
 import { lstat, open, readdir, rename, rm } from 'node:fs/promises';
 import * as path from 'node:path';
 import { errnoCode } from './result.ts';
+import { pauseAt } from './testPause.ts';
 
 const READ_FLAGS = constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK;
 const CREATE_FLAGS = constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW;
@@ -103,6 +104,7 @@ export async function removeViaTrash(victim: string, trashDir: string): Promise<
     if (errnoCode(e) === 'ENOENT') return false;
     throw e;
   }
+  pauseAt('victim-parked');
   await rm(parked, { recursive: true, force: true });
   return true;
 }

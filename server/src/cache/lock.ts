@@ -12,6 +12,7 @@ import { link, readFile, unlink } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { writeNewFile } from './files.ts';
 import { errnoCode, fail, ok, type Result } from './result.ts';
+import { pauseAt, type PausePoint } from './testPause.ts';
 
 interface Owner {
   pid: number;
@@ -43,7 +44,7 @@ export async function withLock<T>(lockFile: string, fn: () => Promise<T>, opts: 
 async function acquire(lockFile: string, token: string, timeoutMs: number): Promise<Result<void>> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
-    if (await createComplete(lockFile, token)) return ok(undefined);
+    if (await createComplete(lockFile, token, 'lock-staged')) return ok(undefined);
     const owner = await readOwner(lockFile);
     if (owner === 'missing') continue; // released between our attempt and the read
     if (owner === 'unreadable' || !isAlive(owner)) {
@@ -59,10 +60,11 @@ async function acquire(lockFile: string, token: string, timeoutMs: number): Prom
 }
 
 /** Creates `file` with this process's owner record, atomically with its content. False if it exists. */
-async function createComplete(file: string, token: string): Promise<boolean> {
+async function createComplete(file: string, token: string, staged?: PausePoint): Promise<boolean> {
   const owner: Owner = { pid: process.pid, start: startTime(process.pid), host: hostname(), token, since: new Date().toISOString() };
   const tmp = `${file}.${token}.tmp`;
   await writeNewFile(tmp, JSON.stringify(owner));
+  if (staged) pauseAt(staged);
   try {
     await link(tmp, file);
     return true;
@@ -101,6 +103,7 @@ async function breakStale(file: string, staleToken: string | null): Promise<void
     if (holder === 'unreadable' || !isAlive(holder)) await unlinkIfExists(guard);
     else await sleep(POLL_MS);
   }
+  pauseAt('stale-lock-guarded');
   try {
     const now = await readOwner(file);
     const sameStaleLock = now === 'unreadable' ? staleToken === null : now !== 'missing' && now.token === staleToken;

@@ -25,6 +25,7 @@ import {
 import { pruneQuarantine, quarantineEntry } from './quarantine.ts';
 import { errnoCode, fail, guard, ok, type Result } from './result.ts';
 import { entryLabel } from './entryLabel.ts';
+import { pauseAt } from './testPause.ts';
 
 export interface StoreOptions {
   /** Size cap of the whole cache root in MB (default 512); writes evict least recently used entries. */
@@ -159,14 +160,18 @@ export class Store {
       }
       const methods = req.methods.map((m) => ({ signature: m.signature, requires: [...m.requires], ...(m.compileMs === undefined ? {} : { compileMs: m.compileMs }) }));
       return this.locked(async () => {
+        pauseAt('locked');
         const bad = await this.ensureDirs();
         if (bad) return fail(bad);
         await this.clearDebris();
         const id = `${Date.now().toString(36)}-${randomBytes(6).toString('hex')}`;
         const tmp = path.join(this.layout.tmpDir, id);
         await mkdir(tmp, { mode: 0o700 });
+        pauseAt('tmp-created');
         await writeNewFile(path.join(tmp, OBJECT_FILE), object.value);
+        pauseAt('object-written');
         await writeNewFile(path.join(tmp, PLAN_FILE), plan.value);
+        pauseAt('plan-written');
         const now = new Date().toISOString();
         const meta = signMeta({
           formatVersion: FORMAT_VERSION,
@@ -183,10 +188,15 @@ export class Store {
         }, this.key);
         // meta.json last: an entry without it is incomplete by definition.
         await writeNewFile(path.join(tmp, META_FILE), JSON.stringify(meta, null, 1));
+        pauseAt('meta-written');
         await fsyncDir(tmp);
+        pauseAt('tmp-synced');
         await rename(tmp, path.join(this.layout.entriesDir, id));
+        pauseAt('renamed');
         await fsyncDir(this.layout.entriesDir);
+        pauseAt('entries-synced');
         await this.evictLocked(this.maxBytes, new Set([id]));
+        pauseAt('evicted');
         return ok(id);
       });
     });

@@ -1,0 +1,30 @@
+// Test-only stop points inside a cache write. With JLC_TEST_PAUSE_AT=<point> in its environment, a process that
+// reaches that step prints "paused <point>" on stdout and then blocks for good, so a test can SIGKILL it exactly
+// there (test/unit/storeConcurrency.test.ts) instead of hoping a timed kill lands mid-save. Without the variable,
+// which is always the case outside tests, pauseAt only compares one string.
+import { writeSync } from 'node:fs';
+
+/** The steps of a save, in order; "staged"/"guarded" are inside taking the lock (lock.ts). */
+export const PAUSE_POINTS = [
+  'lock-staged', // the lock's owner record is in its private temp file, not yet linked as the lock
+  'stale-lock-guarded', // breaking a dead owner's lock: the break guard is held, the stale lock not yet removed
+  'locked', // the lock is held, nothing of the entry written
+  'tmp-created', // an empty entry directory under tmp/
+  'object-written', // object.o written and fsynced
+  'plan-written', // plan.bin written and fsynced
+  'meta-written', // meta.json written and fsynced: the entry is complete, still under tmp/
+  'tmp-synced', // the entry directory fsynced, about to be renamed into entries/
+  'renamed', // the entry is visible in entries/, the directory not yet fsynced
+  'entries-synced', // the rename is durable, eviction not yet run
+  'victim-parked', // eviction renamed a victim into trash/ and has not deleted it yet
+  'evicted', // the save is done, the lock not yet released
+] as const;
+
+export type PausePoint = (typeof PAUSE_POINTS)[number];
+
+export function pauseAt(point: PausePoint): void {
+  if (process.env.JLC_TEST_PAUSE_AT !== point) return;
+  writeSync(1, `paused ${point}\n`);
+  // Blocks the event loop too, so no later step (timer, promise, exit handler) can run before the kill.
+  Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0);
+}
