@@ -11,6 +11,7 @@ import { findLibLLVM } from '../../server/src/codegen/findLibLLVM.ts';
 import { CodegenError, runCodegen } from '../../server/src/codegen/runCodegen.ts';
 import { repoRoot } from '../../server/src/util/repoRoot.ts';
 import { makeBitcode } from '../fixtures/codegen/makeBitcode.ts';
+import { processesMatching } from '../helpers/wait.ts';
 
 // Julia's own CPU target here (jl_dump_host_cpu says `generic` + these features); any valid pair would do.
 const CPU = { cpu: 'generic', features: 'sse3, pclmul, ssse3, fma, cx16, sse4.1, sse4.2, movbe, popcnt, avx, f16c, bmi, avx2, bmi2' };
@@ -138,8 +139,14 @@ describe('runCodegen', () => {
   });
 
   test('a child that runs too long is killed and reported as a timeout', async () => {
-    const e = await codegenError(runCodegen({ bitcode: small, object: join(dir, 't.o'), ...CPU }, { timeoutMs: 30 }));
+    // A child that never answers, so the time limit is what ends it however fast the machine is.
+    const marker = `jlc-codegen-hang-${process.pid}`;
+    const e = await codegenError(runCodegen({ bitcode: small, object: join(dir, 't.o'), ...CPU }, {
+      timeoutMs: 300,
+      childCommand: [process.execPath, '-e', 'setInterval(() => {}, 1000)', marker],
+    }));
     assert.equal(e.kind, 'timeout');
+    assert.deepEqual(await processesMatching(marker), [], 'the child was killed, not left running');
     assert.equal(existsSync(join(dir, 't.o')), false);
   });
 
@@ -150,7 +157,8 @@ describe('runCodegen', () => {
     assert.equal(r.ok, true);
   });
 
-  test('a ~400-function workload module emits well within the save budget', async () => {
+  // Its speed is the benchmark's business (npm run bench); here only what it emits, with the time for the log.
+  test('a ~400-function workload module emits a checked object', async () => {
     const big = makeBitcode(dir, 'parser', { workload: join(repoRoot(), 'workloads', 'parser.jl') });
     const t = performance.now();
     const r = await runCodegen({ bitcode: big, object: join(dir, 'parser.o'), ...CPU });
@@ -159,6 +167,7 @@ describe('runCodegen', () => {
       `(load ${r.timings.load.toFixed(0)}, parse ${r.timings.parse.toFixed(0)}, verify ${r.timings.verify.toFixed(0)},`,
       `emit ${r.timings.emit.toFixed(0)}, check ${r.timings.check.toFixed(0)}), wall ${wall.toFixed(0)} ms`);
     assert.ok(r.functions >= 300, `functions ${r.functions}`);
-    assert.ok(wall < 2000, `wall ${wall} ms`);
+    assert.equal(r.bytes, readFileSync(join(dir, 'parser.o')).length);
+    assert.deepEqual(checkObject(readFileSync(join(dir, 'parser.o'))).violations, []);
   });
 });
