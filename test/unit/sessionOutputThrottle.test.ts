@@ -46,12 +46,17 @@ test('dispose reports dropped output even without further output', () => {
   assert.match(sent.map((c) => c.text).join(''), /\[2 KB of output dropped\]/);
 });
 
-test('sends by itself after flushMs', async () => {
+test('sends by itself after flushMs, gathered into one notification', async () => {
   const sent: OutputParams[] = [];
-  const t = new OutputThrottle({ send: (c) => sent.push(c), flushMs: 5 });
-  t.push('stdout', 'hello');
-  assert.equal(sent.length, 0);
-  await new Promise((r) => setTimeout(r, 30));
+  let firstSend!: () => void;
+  const sending = new Promise<void>((r) => (firstSend = r));
+  const t = new OutputThrottle({ send: (c) => void (sent.push(c), firstSend()), flushMs: 5 });
+  t.push('stdout', 'hel');
+  t.push('stdout', 'lo');
+  assert.equal(sent.length, 0, 'nothing is sent before the flush timer');
+  // Waits for the send itself; the generous limit only turns "never sent" into a failure instead of a hang.
+  const never = new Promise<string>((r) => setTimeout(() => r('never sent'), 10_000).unref());
+  assert.equal(await Promise.race([sending.then(() => 'sent'), never]), 'sent');
   assert.deepEqual(sent, [{ stream: 'stdout', text: 'hello' }]);
 });
 
