@@ -78,6 +78,10 @@ export interface SaveSummary {
   bytes: number;
   ms: number;
   skipped: SkippedMethod[];
+  /** Which process compiled the methods: the session itself, or the capture worker (see captureNote). */
+  capturePath?: 'session' | 'worker';
+  /** Why the worker ran instead of the session. */
+  captureNote?: string;
 }
 
 export interface CacheEntryInfo {

@@ -14,7 +14,7 @@ let sb: Sandbox;
 let store: Store;
 let id: string;
 let dir: string;
-const scope = { installed: 2, present: 0, pending: 0, failed: 0, replayed: 1 };
+const scope = { installed: 2, present: 0, pending: 0, failed: 0 };
 
 beforeEach(async () => {
   sb = sandbox();

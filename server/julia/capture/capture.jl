@@ -14,56 +14,79 @@ struct Entry
     callee::Bool   # not in the compile log: compiled with a logged method (see below)
 end
 
-function capture(definitions, signatures::Vector{String}, outdir::String)
-    timing = Dict{String,Any}()
+"""
+Captures the MethodInstances `cand` (compile-log signature, instance) into `outdir`: module.bc, plan.bin, and the
+result that becomes capture.json. `records` are the statements the session completed (requirements), `create`
+runs jl_create_native (in imaging mode: the worker's process, or the session with the flag switched).
+"""
+function capture(records::Vector{StatementRecord}, cand::Vector{Tuple{String,Core.MethodInstance}}, skipped::Vector{Any},
+                 outdir::String, create::Function, timing::Dict{String,Any})
     empty!(CLOSURE_PARENTS)
+    ix = StatementIndex(records)
+    world = world_counter()
     t = time_ns()
-    replayed = replay(definitions)
-    ix = DefIndex(replayed)
-    failed_stmts = Dict(r.hash => r.reason for r in replayed if !r.ok)
-    timing["replayMs"] = ms(t)
+    nc = create(Core.MethodInstance[mi for (_, mi) in cand])
+    mod = native_llvm_module(nc)
+    timing["createNativeMs"] = ms(t)
 
     t = time_ns()
-    world = world_counter()
+    entries = native_entries(nc, cand, skipped, world)
+    slots = describe_slots(nc, entries, world)
+    timing["describeMs"] = ms(t)
+
+    t = time_ns()
+    llvm_run_julia_passes!(mod, 2)
+    timing["passesMs"] = ms(t)
+    dump = get(ENV, "JLC_DUMP_IR", "")
+    isempty(dump) || ccall((:LLVMPrintModuleToFile, LIBLLVM_NAME), Cint, (Ptr{Cvoid}, Cstring, Ptr{Ptr{UInt8}}), mod, dump, C_NULL)
+
+    t = time_ns()
+    code = code_reach(mod, slots.gvars)
+    needs = instance_requirements(ix, [e.mi for e in entries], world)
+    final, plan_entries = entry_plans(ix, entries, slots, code, needs, skipped)
+    timing["analysisMs"] = ms(t)
+
+    t = time_ns()
+    llvm_write_bitcode(mod, joinpath(outdir, "module.bc"))
+    write_plan(joinpath(outdir, "plan.bin"), slots.writer, slots.node, plan_entries)
+    timing["writeMs"] = ms(t)
+    return Dict{String,Any}(
+        "juliaVersion" => string(VERSION), "entries" => final, "skipped" => skipped, "slotCount" => length(slots.gvars),
+        "functions" => code.ndefined, "slotKinds" => slots.kinds, "timing" => timing, "tlsOffset" => jl_tls_offset())
+end
+
+"Resolves compile-log signatures to MethodInstances: (candidates, skipped with reasons)."
+function resolve_all(signatures::Vector{String}, world::UInt, resolve::Function)
     skipped = Any[]
     cand = Tuple{String,Core.MethodInstance}[]
-    seen = Set{Any}()
+    seen = IdDict{Any,Nothing}()
     for s in unique(signatures)
         mi, reason = try
-            resolve_signature(s, world)
+            resolve(s, world)
         catch e
             nothing, "cannot resolve: " * first(split(sprint(showerror, e), '\n'))
         end
         if mi === nothing
             push!(skipped, Dict("signature" => s, "reason" => reason))
-        elseif !(mi in seen)
-            push!(seen, mi); push!(cand, (s, mi))
+        elseif !haskey(seen, mi)
+            seen[mi] = nothing; push!(cand, (s, mi))
         end
     end
-    timing["resolveMs"] = ms(t)
+    return cand, skipped
+end
 
-    t = time_ns()
-    # static_alloc must stay on: without it codegen's static_eval may not build the `(:name, LIB)` tuple of a
-    # ccall like Base.PCRE's, and emits an always-throwing "ccall: first argument not a pointer" instead.
-    params = Base.CodegenParams(track_allocations = false, code_coverage = false, static_alloc = true, prefer_specsig = true)
-    nc = create_native(Core.MethodInstance[mi for (_, mi) in cand], params)
-    mod = native_llvm_module(nc)
-    timing["createNativeMs"] = ms(t)
-
-    t = time_ns()
+# Codegen compiles the methods a logged method invokes (and does not inline) together with it, and the compile log
+# names only the logged one; the session's dispatch finds those callees' code too (markdown.jl calls
+# `term(::IOContext, ::Vector{Any}, ::Int)` only so). Those whose code is in the module become entries. Most are
+# Base methods with static parameters whose MethodInstance the loader creates (see mi_for in jlcache.c).
+function native_entries(nc::Ptr{Cvoid}, cand, skipped::Vector{Any}, world::UInt)
     fvars = native_fvars(nc)
+    logged = IdDict{Core.MethodInstance,Nothing}(mi => nothing for (_, mi) in cand)
+    callees = Tuple{String,Core.MethodInstance}[(string(mi.specTypes), mi) for mi in invoked_closure([mi for (_, mi) in cand], world)
+                                                if !haskey(logged, mi) && mi.def isa Method && uncacheable(mi.specTypes, mi.def) === nothing]
     entries = Entry[]
-    world = world_counter()
-    # Codegen compiles the methods a logged method invokes (and does not inline) together with it, and the compile
-    # log names only the logged one; the session's dispatch finds those callees' code too (markdown.jl calls
-    # `term(::IOContext, ::Vector{Any}, ::Int)` only so). Those whose code is in the module become entries. Most are
-    # Base methods with static parameters whose MethodInstance the loader creates (see mi_for in jlcache.c: with
-    # wrong sparam_vals, a session that compiled a caller of one crashed).
-    logged = Set{Core.MethodInstance}(mi for (_, mi) in cand)
-    callees = Tuple{String,Core.MethodInstance}[(string(mi.specTypes), mi) for mi in invoked_instances([mi for (_, mi) in cand], world)[1]
-                                                if !(mi in logged) && mi.def isa Method && uncacheable(mi.specTypes, mi.def) === nothing]
     for (s, mi) in Iterators.flatten((cand, callees))
-        callee = !(mi in logged)
+        callee = !haskey(logged, mi)
         ci = rettype_inferred(mi, world)
         if !(ci isa Core.CodeInstance)
             callee || push!(skipped, Dict("signature" => s, "reason" => "no inferred code")); continue
@@ -80,14 +103,30 @@ function capture(definitions, signatures::Vector{String}, outdir::String)
         llvm_setname!(fvars[sfid], spec); llvm_export!(fvars[sfid])
         push!(entries, Entry(s, mi, ci.rettype, kind, inv, spec, callee))
     end
+    return entries
+end
 
-    # Slots: describe each, then give it a stable external name.
+"Every MethodInstance `mis` invoke statically, transitively (the roots included)."
+function invoked_closure(mis, world::UInt)
+    seen = IdDict{Core.MethodInstance,Nothing}()
+    todo = Core.MethodInstance[mis...]
+    while !isempty(todo)
+        mi = pop!(todo)
+        haskey(seen, mi) && continue
+        seen[mi] = nothing
+        append!(todo, invoked_by(mi, world))
+    end
+    return collect(keys(seen))
+end
+
+# Slots: describe each as plan nodes, then give it a stable external name.
+function describe_slots(nc::Ptr{Cvoid}, entries::Vector{Entry}, world::UInt)
     gvars = native_gvars(nc)
     byindex = Dict(Int(v) => k for (k, v) in native_value_map(nc))
-    w = PlanWriter(reachable_methods([e.mi for e in entries], world))
-    slot_node = fill(typemax(UInt32), length(gvars))
-    slot_obj = Vector{Any}(undef, length(gvars))
-    slot_err = Dict{Int,String}()
+    w = PlanWriter(reachable_methods(invoked_closure([e.mi for e in entries], world), world))
+    node = fill(typemax(UInt32), length(gvars))
+    obj = Vector{Any}(nothing, length(gvars))
+    err = Dict{Int,String}()
     kinds = Dict{String,Int}()
     for i in 1:length(gvars)
         g = gvars[i]
@@ -95,115 +134,113 @@ function capture(definitions, signatures::Vector{String}, outdir::String)
         try
             if startswith(llvm_name(g), GVAR_BINDING_PREFIX)
                 owner, name = binding_owner(p), binding_name(p)
-                slot_obj[i] = (owner, name)
-                slot_node[i] = node!(w, OP_BINDING, encode(w, owner), encode(w, name))
+                obj[i] = (owner, name)
+                node[i] = node!(w, OP_BINDING, encode(w, owner), encode(w, name))
                 kinds["binding"] = get(kinds, "binding", 0) + 1
             else
                 x = unsafe_pointer_to_objref(p)
-                slot_obj[i] = x
-                slot_node[i] = encode(w, x)
+                obj[i] = x
+                node[i] = encode(w, x)
                 k = x isa Type ? "type" : string(nameof(typeof(x)))
                 kinds[k] = get(kinds, k, 0) + 1
             end
         catch e
-            slot_err[i] = sprint(showerror, e)
-            isassigned(slot_obj, i) || (slot_obj[i] = nothing)
+            err[i] = sprint(showerror, e)
         end
         llvm_setname!(g, "jlgv_$(i - 1)"); llvm_export!(g)
     end
-    timing["describeMs"] = ms(t)
-    debug("timing ", timing)
+    return (gvars = gvars, writer = w, node = node, obj = obj, err = err, kinds = kinds)
+end
 
-    t = time_ns()
-    llvm_run_julia_passes!(mod, 2)
-    timing["passesMs"] = ms(t)
-    dump = get(ENV, "JLC_DUMP_IR", "")
-    isempty(dump) || ccall((:LLVMPrintModuleToFile, LIBLLVM_NAME), Cint, (Ptr{Cvoid}, Cstring, Ptr{Ptr{UInt8}}), mod, dump, C_NULL)
+# Imaging codegen sometimes cannot fold a ccall's (name, library) tuple (seen in Base.PCRE) and emits a run-time
+# check that always throws "ccall: first argument not a pointer". Such code must never be cached.
+const BROKEN_CCALL = 0   # a pseudo slot index: the function reaches such a check
 
-    t = time_ns()
-    # Which slots each entry's code reaches, through calls between functions of this module.
-    gidx = Dict(g => i for (i, g) in enumerate(gvars))
+"Per defined function of the module: the slots its code reaches through calls inside the module."
+function code_reach(mod::Ptr{Cvoid}, gvars::Vector{Ptr{Cvoid}})
     fn_slots = Dict{Ptr{Cvoid},Vector{Int}}()
     for (i, g) in enumerate(gvars), f in llvm_user_functions!(Set{Ptr{Cvoid}}(), g)
         push!(get!(fn_slots, f, Int[]), i)
     end
-    fns = llvm_functions(mod)
+    for g in llvm_globals(mod)
+        occursin("ccall: first argument not a pointer", llvm_string_global(g)) || continue
+        for f in llvm_user_functions!(Set{Ptr{Cvoid}}(), g)
+            push!(get!(fn_slots, f, Int[]), BROKEN_CCALL)
+        end
+    end
     byname = Dict{String,Ptr{Cvoid}}()
     callees = Dict{Ptr{Cvoid},Vector{Ptr{Cvoid}}}()
-    ndefined = 0
-    for f in fns
+    for f in llvm_functions(mod)
         llvm_isdecl(f) && continue
-        ndefined += 1
         byname[llvm_name(f)] = f
         for caller in llvm_user_functions!(Set{Ptr{Cvoid}}(), f)
             push!(get!(callees, caller, Ptr{Cvoid}[]), f)
         end
     end
-    # Imaging codegen sometimes cannot fold a ccall's (name, library) tuple (seen in Base.PCRE) and emits a
-    # run-time check that always throws "ccall: first argument not a pointer". Such code must never be cached.
-    broken = Set{Ptr{Cvoid}}()
-    for g in llvm_globals(mod)
-        occursin("ccall: first argument not a pointer", llvm_string_global(g)) && llvm_user_functions!(broken, g)
-    end
+    reach = reach_unions(values(byname), f -> get(callees, f, Ptr{Cvoid}[]), f -> get(fn_slots, f, Int[]), Ptr{Cvoid}, Int)
+    return (byname = byname, reach = reach, ndefined = length(byname))
+end
+
+"Per MethodInstance: what its code and everything it invokes require, and the user methods it calls (backedges)."
+function instance_requirements(ix::StatementIndex, roots::Vector{Core.MethodInstance}, world::UInt)
+    seen = IdDict{Any,Nothing}()
+    own(mi) = (s = Set{Any}(own_requires(ix, mi, world, seen)); user_callee(mi) && push!(s, mi); s)
+    return reach_unions(roots, mi -> invoked_by(mi, world), own, Core.MethodInstance, Any)
+end
+
+# Backedges go from user-defined callees (whose redefinition must reset the cached caller) to the entry.
+user_callee(mi::Core.MethodInstance) = mi.def isa Method && is_user_module(mi.def.module)
+
+function entry_plans(ix::StatementIndex, entries::Vector{Entry}, slots, code, needs, skipped::Vector{Any})
     final = Any[]
     plan_entries = Any[]
-    visited = IdDict{Any,Nothing}()
+    slot_reqs = Dict{Int,Set{String}}()
     # A callee entry the module cannot carry is left out silently: nobody asked for it, its caller still has it.
     skip!(e::Entry, reason::String) = (e.callee || push!(skipped, Dict("signature" => e.signature, "reason" => reason)); nothing)
     for e in entries
-        reach = Set{Ptr{Cvoid}}()
-        todo = Ptr{Cvoid}[byname[n] for n in (e.invoke, e.spec) if !isempty(n)]
-        while !isempty(todo)
-            f = pop!(todo); f in reach && continue; push!(reach, f)
-            append!(todo, get(callees, f, Ptr{Cvoid}[]))
+        reached = Set{Int}()
+        for n in (e.invoke, e.spec)
+            isempty(n) || union!(reached, code.reach[code.byname[n]])
         end
-        if any(f -> f in broken, reach)
+        if BROKEN_CCALL in reached
             skip!(e, "reaches a ccall whose library imaging codegen left to run time (Julia 1.5 limitation)"); continue
         end
-        slots = sort!(unique!(Int[i for f in reach for i in get(fn_slots, f, Int[])]))
-        bad = [i for i in slots if haskey(slot_err, i)]
-        if !isempty(bad)
-            skip!(e, "slot $(bad[1] - 1): " * slot_err[bad[1]]); continue
+        used = sort!(collect(reached))
+        bad = findfirst(i -> haskey(slots.err, i), used)
+        if bad !== nothing
+            skip!(e, "slot $(used[bad] - 1): " * slots.err[used[bad]]); continue
         end
         req = Set{String}()
-        empty!(visited)
-        code_requires!(req, ix, e.mi, world, visited)
-        for i in slots
-            object_requires!(req, ix, slot_obj[i])
+        callees = Core.MethodInstance[]
+        for x in needs[e.mi]
+            x isa String ? push!(req, x) : x !== e.mi && push!(callees, x)
         end
-        bad_req = [r for r in req if startswith(r, "stmt:") && haskey(failed_stmts, r[6:end])]
-        if !isempty(bad_req)
-            skip!(e, "depends on a definition that failed to replay: " * failed_stmts[bad_req[1][6:end]]); continue
+        for i in used
+            union!(req, get!(() -> slot_requires(ix, slots.obj[i]), slot_reqs, i))
+        end
+        unknown = findfirst(r -> startswith(r, UNKNOWN_PREFIX), collect(req))
+        if unknown !== nothing
+            skip!(e, "depends on code no completed statement defined: " * collect(req)[unknown][length(UNKNOWN_PREFIX)+1:end]); continue
         end
         reqs = sort!(collect(req))
+        w = slots.writer
         sig, rettype, backedges = try
-            encode(w, e.mi.specTypes), encode(w, e.rettype),
-            UInt32[encode(w, mi) for mi in keys(visited) if mi isa Core.MethodInstance && mi !== e.mi && user_callee(ix, mi)]
+            encode(w, e.mi.specTypes), encode(w, e.rettype), UInt32[encode(w, mi) for mi in callees]
         catch err
             err isa Unsupported || rethrow()
             skip!(e, err.msg); continue
         end
         # The code was emitted under entry index of `entries`; keep its symbol names.
-        push!(plan_entries, (entry = e, slots = [UInt32(i - 1) for i in slots], requires = reqs,
+        push!(plan_entries, (entry = e, slots = [UInt32(i - 1) for i in used], requires = reqs,
                              sig = sig, rettype = rettype, backedges = backedges))
         push!(final, Dict("signature" => e.signature, "symbol" => Dict("invoke" => e.invoke, "specptr" => e.spec),
-                          "requires" => reqs, "slots" => length(slots)))
+                          "requires" => reqs, "slots" => length(used)))
     end
-    timing["analysisMs"] = ms(t)
-
-    t = time_ns()
-    llvm_write_bitcode(mod, joinpath(outdir, "module.bc"))
-    write_plan(joinpath(outdir, "plan.bin"), w, slot_node, plan_entries)
-    timing["writeMs"] = ms(t)
-
-    return Dict{String,Any}(
-        "juliaVersion" => string(VERSION), "entries" => final, "skipped" => skipped, "slotCount" => length(gvars),
-        "functions" => ndefined, "slotKinds" => kinds, "timing" => timing, "tlsOffset" => jl_tls_offset(),
-        "replay" => [Dict("hash" => r.hash, "ok" => r.ok, "reason" => r.reason) for r in replayed])
+    return final, plan_entries
 end
 
-# Backedges go from user-defined callees (whose redefinition must reset the cached caller) to the entry.
-user_callee(ix::DefIndex, mi::Core.MethodInstance) = mi.def isa Method && stmt_at(ix, mi.def.file, mi.def.line) !== nothing
+slot_requires(ix::StatementIndex, @nospecialize(x)) =
+    (req = Set{String}(); object_requires!(req, ix, x, IdDict{Any,Nothing}()); req)
 
 function write_plan(path::String, w::PlanWriter, slot_node::Vector{UInt32}, entries)
     io = IOBuffer()

@@ -92,9 +92,6 @@ function encode_new(w::PlanWriter, @nospecialize(x))
     throw(Unsupported("no stable identity for a $(T) object (mutable, not reachable from a const global): " * first(repr(x), 60)))
 end
 
-"The bytes of an isbits value, read from its box (no specialization per type: each would be compiled in imaging mode)."
-bits_of(@nospecialize(x)) = GC.@preserve x copy(unsafe_wrap(Array, Ptr{UInt8}(ccall(:jl_value_ptr, Ptr{Cvoid}, (Any,), x)), sizeof(x)))
-
 function encode_module(w::PlanWriter, m::Module)
     p = parentmodule(m)
     p === m && return node!(w, OP_ROOTMOD, Vector{UInt8}(String(nameof(m))))

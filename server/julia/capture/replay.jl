@@ -2,16 +2,6 @@
 # Each statement gets the same file and line numbers it had in the session, so methods and closures carry the
 # same source locations there and here (the loader finds closure types by them).
 
-struct Replayed
-    hash::String
-    file::String
-    line::Int
-    lastline::Int
-    ok::Bool
-    reason::String
-    newnames::Vector{Symbol}   # bindings of Main this statement created
-end
-
 const DEFINITION_HEADS = (:function, :macro, :struct, :abstract, :primitive, :using, :import, :export, :module,
                           :baremodule, :const)
 
@@ -67,6 +57,10 @@ end
 function definition_kind(ex)
     ex isa Expr || return nothing
     ex.head === :toplevel && return all(a -> a isa LineNumberNode || definition_kind(a) !== nothing, ex.args) ? :toplevel : nothing
+    # A module body runs whatever it holds: only one made of definitions is replayed.
+    ex.head in (:module, :baremodule) && return all(a -> a isa LineNumberNode || definition_kind(a) !== nothing, ex.args[3].args) ? :module : nothing
+    # A package's `__init__` would run again in this process: only Julia's own standard libraries are loaded.
+    ex.head in (:using, :import) && return all(stdlib_import, ex.args) ? ex.head : nothing
     ex.head === :macrocall && ex.args[1] === Symbol("@doc") && return definition_kind(ex.args[end])
     ex.head === :const && return pure_rhs(ex.args[1] isa Expr && ex.args[1].head === :(=) ? ex.args[1].args[2] : nothing) ? :const : :impure_const
     ex.head in DEFINITION_HEADS && return ex.head
@@ -74,13 +68,29 @@ function definition_kind(ex)
     return nothing
 end
 
+"`using X`, `import X.y`, `using X: a`: X is a standard library or Base (a relative `.X` is a module of the session)."
+function stdlib_import(@nospecialize(a))
+    a isa Expr && a.head === :(:) && return stdlib_import(a.args[1])
+    a isa Expr && a.head === :. && !isempty(a.args) || return false
+    root = a.args[1]
+    root === :. && return true
+    root isa Symbol || return false
+    root in (:Base, :Core) && return true
+    return isdir(joinpath(Sys.STDLIB, String(root)))
+end
+
+"""
+Evaluates the definition statements in Main, in session order. Returns the records of those that ran (with the
+world range each covered) and, for the others, (hash, reason).
+"""
 function replay(definitions)
-    done = Replayed[]
-    failed = Set{String}()
+    done = StatementRecord[]
+    failed = Any[]
     for d in definitions
         code = String(d["code"]); file = String(d["file"]); line = Int(d["line"]); hash = String(d["hash"])
         nlines = count(==('\n'), code)
         before = Set(names(Main; all = true, imported = true))
+        world_lo = world_counter()
         ok, reason = try
             ex = parse_statement(code, file, line)
             kind = definition_kind(ex)
@@ -95,9 +105,12 @@ function replay(definitions)
         catch e
             false, "replay failed: " * first(split(sprint(showerror, e), '\n'))
         end
-        ok || push!(failed, hash)
-        newnames = Symbol[n for n in names(Main; all = true, imported = true) if !(n in before)]
-        push!(done, Replayed(hash, file, line, line + nlines, ok, reason, newnames))
+        if ok
+            newnames = Symbol[n for n in names(Main; all = true, imported = true) if !(n in before)]
+            push!(done, StatementRecord(hash, file, line, line + nlines, world_lo, world_counter(), newnames, IncludedFile[], String[]))
+        else
+            push!(failed, Dict("hash" => hash, "reason" => reason))
+        end
     end
-    return done
+    return done, failed
 end

@@ -1,30 +1,39 @@
-# What each cached entry depends on, as requirement strings: "stmt:<hash>" for the session's definition
-# statements (methods it calls statically or inlined, types/functions/consts it references) and
-# "pkg:<name>:<digest>" for non-stdlib packages. Editing one definition invalidates exactly its dependents.
+# What each cached entry depends on, as requirement strings the next session satisfies as it goes:
+#   stmt:<hash>                     the statement (by its text) that defined a method, type or binding it uses
+#   def:<file>:<hash>               the top-level statement of an `include`d file that defined such a method
+#   const:<module>.<name>:<digest>  a constant whose value inference may have folded into the code
+#   pkg:<name>:<digest>             a non-stdlib package, by the digest of its sources
+# Editing one definition invalidates exactly its dependents. Each MethodInstance's own requirements are collected
+# once and combined over the static call graph once (reach.jl), so the cost grows with the code, not per entry.
 
-struct DefIndex
-    replayed::Vector{Replayed}
-    byname::Dict{Symbol,String}   # binding of Main -> hash of the statement that created it
+struct StatementIndex
+    records::Vector{StatementRecord}       # in evaluation order, so world ranges ascend
+    byname::Dict{Symbol,String}            # binding of Main -> hash of the statement that created it
 end
-function DefIndex(rs::Vector{Replayed})
+function StatementIndex(rs::Vector{StatementRecord})
     byname = Dict{Symbol,String}()
     for r in rs, n in r.newnames
         get!(byname, n, r.hash)
     end
-    return DefIndex(rs, byname)
+    return StatementIndex(rs, byname)
 end
 
-function stmt_at(ix::DefIndex, file::Symbol, line::Integer)
-    f = String(file)
-    for r in ix.replayed
-        r.file == f && r.line <= line <= r.lastline && return r.hash
-    end
+"The statement during which the world counter reached `w`, or nothing."
+function record_at_world(ix::StatementIndex, w::UInt)
+    rs = ix.records
+    k = searchsortedfirst(rs, w; by = r -> r isa StatementRecord ? r.world_hi : r)
+    k <= length(rs) && rs[k].world_lo < w <= rs[k].world_hi && return rs[k]
     return nothing
 end
 
+"Requirement naming a definition that no completed statement made: such entries are skipped."
+const UNKNOWN_PREFIX = "unknown:"
+
+is_user_module(m::Module) = Base.moduleroot(m) === Main
+
 add_stmt!(req, h) = h === nothing || push!(req, "stmt:" * h)
 
-function module_requires!(req::Set{String}, ix::DefIndex, m::Module)
+function module_requires!(req::Set{String}, ix::StatementIndex, m::Module)
     root = Base.moduleroot(m)
     if root === Main
         m === Main && return
@@ -37,26 +46,66 @@ function module_requires!(req::Set{String}, ix::DefIndex, m::Module)
     end
 end
 
-binding_requires!(req, ix, m::Module, n::Symbol) =
-    (module_requires!(req, ix, m); m === Main && add_stmt!(req, get(ix.byname, n, nothing)))
+function binding_requires!(req, ix::StatementIndex, m::Module, n::Symbol)
+    module_requires!(req, ix, m)
+    m === Main && add_stmt!(req, get(ix.byname, n, nothing))
+    is_user_module(m) && (c = const_binding_requirement(m, n); c === nothing || push!(req, c))
+end
 
-method_requires!(req, ix, m::Method) = (module_requires!(req, ix, m.module); add_stmt!(req, stmt_at(ix, m.file, m.line)))
+function method_requires!(req, ix::StatementIndex, m::Method)
+    module_requires!(req, ix, m.module)
+    is_user_module(m.module) || return
+    r = record_at_world(ix, m.primary_world)
+    if r === nothing
+        push!(req, UNKNOWN_PREFIX * "$(m.module).$(m.name) was not defined by a statement this session completed")
+        return
+    end
+    add_stmt!(req, r.hash)
+    file = String(m.file)
+    for inc in r.included
+        inc.path == file || continue
+        k = findfirst(s -> s[1] <= m.line <= s[2], inc.statements)
+        push!(req, k === nothing ? UNKNOWN_PREFIX * "$file:$(m.line) is in no statement of that file" :
+                                   def_requirement(file, inc.statements[k][3]))
+    end
+    # Constants the method's source reads: inference may have folded their values into any code that holds it.
+    src = try Base.uncompressed_ast(m) catch; nothing end
+    src isa Core.CodeInfo && foreach(st -> const_refs!(req, st), src.code)
+end
 
-function object_requires!(req::Set{String}, ix::DefIndex, @nospecialize(x), seen::IdDict{Any,Nothing} = IdDict{Any,Nothing}())
+function const_refs!(req, @nospecialize(x))
+    if x isa GlobalRef
+        is_user_module(x.mod) && (c = const_binding_requirement(x.mod, x.name); c === nothing || push!(req, c))
+    elseif x isa Expr
+        foreach(a -> const_refs!(req, a), x.args)
+    end
+end
+
+function type_requires!(req, ix::StatementIndex, x::DataType)
+    tn = x.name
+    if is_gensym_name(tn.name) && bound_function(x) !== nothing
+        binding_requires!(req, ix, tn.module, function_name(x))   # `typeof(f)` needs `f`
+    elseif is_gensym_name(tn.name)
+        m = gensym_method(x)
+        m === nothing || method_requires!(req, ix, m)
+        p = closure_parent(x)   # the loader finds the type through this method
+        p === nothing || method_requires!(req, ix, p[1])
+    else
+        binding_requires!(req, ix, tn.module, tn.name)
+        # A struct's layout comes from its definition: its constructors say which statement (or included file) that was.
+        if is_user_module(tn.module) && !x.abstract
+            for m in methods(tn.wrapper)
+                m.module === tn.module && method_requires!(req, ix, m)
+            end
+        end
+    end
+end
+
+function object_requires!(req::Set{String}, ix::StatementIndex, @nospecialize(x), seen::IdDict{Any,Nothing})
     haskey(seen, x) && return
     seen[x] = nothing
     if x isa DataType
-        tn = x.name
-        if is_gensym_name(tn.name) && bound_function(x) !== nothing
-            binding_requires!(req, ix, tn.module, function_name(x))   # `typeof(f)` needs `f`
-        elseif is_gensym_name(tn.name)
-            m = gensym_method(x)
-            m === nothing || method_requires!(req, ix, m)
-            p = closure_parent(x)   # the loader finds the type through this method
-            p === nothing || method_requires!(req, ix, p[1])
-        else
-            binding_requires!(req, ix, tn.module, tn.name)
-        end
+        type_requires!(req, ix, x)
         for p in x.parameters
             object_requires!(req, ix, p, seen)
         end
@@ -80,8 +129,6 @@ function object_requires!(req::Set{String}, ix::DefIndex, @nospecialize(x), seen
     end
 end
 
-const MAX_WALK = 5000
-
 # The optimized code inference kept for `mi` in `world`, or nothing (not a method, not inferred, not kept).
 function inferred_source(mi::Core.MethodInstance, world::UInt)
     mi.def isa Method || return nothing
@@ -91,68 +138,57 @@ function inferred_source(mi::Core.MethodInstance, world::UInt)
     return src isa Core.CodeInfo ? src : nothing
 end
 
-# Walk the inferred code of `mi` and of everything it invokes statically: inlined frames (linetable), :invoke
-# targets and global references all count.
-function code_requires!(req::Set{String}, ix::DefIndex, root::Core.MethodInstance, world::UInt, visited::IdDict{Any,Nothing})
-    todo = Core.MethodInstance[root]
-    while !isempty(todo) && length(visited) < MAX_WALK
-        mi = pop!(todo)
-        haskey(visited, mi) && continue
-        visited[mi] = nothing
-        object_requires!(req, ix, mi)
-        src = inferred_source(mi, world)
-        src === nothing && continue
-        for li in src.linetable
-            li isa Core.LineInfoNode || continue
-            add_stmt!(req, stmt_at(ix, li.file, li.line))
-            li.method isa Union{Method,Core.MethodInstance} && object_requires!(req, ix, li.method)
-        end
-        for st in src.code
-            expr_requires!(req, ix, st, todo)
-        end
+"MethodInstances the code of `mi` invokes statically (the edges of the call graph codegen follows)."
+function invoked_by(mi::Core.MethodInstance, world::UInt)
+    out = Core.MethodInstance[]
+    src = inferred_source(mi, world)
+    src === nothing && return out
+    for st in src.code
+        st isa Expr && st.head === :invoke && st.args[1] isa Core.MethodInstance && push!(out, st.args[1])
     end
+    return out
 end
 
-function expr_requires!(req, ix, @nospecialize(x), todo)
+"What `mi`'s own code needs (its signature, method, inlined frames, global references), without its callees."
+function own_requires(ix::StatementIndex, mi::Core.MethodInstance, world::UInt, seen::IdDict{Any,Nothing})
+    req = Set{String}()
+    empty!(seen)
+    object_requires!(req, ix, mi, seen)
+    src = inferred_source(mi, world)
+    src === nothing && return req
+    for li in src.linetable
+        li isa Core.LineInfoNode && li.method isa Union{Method,Core.MethodInstance} && object_requires!(req, ix, li.method, seen)
+    end
+    for st in src.code
+        expr_requires!(req, ix, st, seen)
+    end
+    return req
+end
+
+function expr_requires!(req, ix, @nospecialize(x), seen)
     if x isa Expr
-        if x.head === :invoke && x.args[1] isa Core.MethodInstance
-            push!(todo, x.args[1])
-        end
         for a in x.args
-            expr_requires!(req, ix, a, todo)
+            expr_requires!(req, ix, a, seen)
         end
     elseif x isa GlobalRef
         binding_requires!(req, ix, x.mod, x.name)
     elseif x isa Type || x isa Function
-        object_requires!(req, ix, x)
+        object_requires!(req, ix, x, seen)
     end
 end
 
-# The MethodInstances `mis` invoke statically, transitively (the roots included), and every method whose code
-# they hold (inlined frames count).
-function invoked_instances(mis, world::UInt)
-    methods = IdDict{Method,Nothing}()
-    visited = IdDict{Any,Nothing}()
-    todo = Core.MethodInstance[mis...]
-    while !isempty(todo) && length(visited) < MAX_WALK
-        mi = pop!(todo)
-        haskey(visited, mi) && continue
-        visited[mi] = nothing
-        mi.def isa Method || continue
-        methods[mi.def] = nothing
+"Every method whose code `mis` (and what they invoke) hold: inlined frames count."
+function reachable_methods(mis, world::UInt)
+    methods_ = IdDict{Method,Nothing}()
+    for mi in mis
+        mi.def isa Method && (methods_[mi.def] = nothing)
         src = inferred_source(mi, world)
         src === nothing && continue
         for li in src.linetable
             li isa Core.LineInfoNode || continue
-            li.method isa Method && (methods[li.method] = nothing)
-            li.method isa Core.MethodInstance && li.method.def isa Method && (methods[li.method.def] = nothing)
-        end
-        for st in src.code
-            st isa Expr && st.head === :invoke && st.args[1] isa Core.MethodInstance && push!(todo, st.args[1])
+            li.method isa Method && (methods_[li.method] = nothing)
+            li.method isa Core.MethodInstance && li.method.def isa Method && (methods_[li.method.def] = nothing)
         end
     end
-    return Core.MethodInstance[mi for mi in keys(visited) if mi isa Core.MethodInstance], collect(keys(methods))
+    return collect(keys(methods_))
 end
-
-"Methods whose code the module holds (entries and everything they invoke or inline)."
-reachable_methods(mis, world::UInt) = invoked_instances(mis, world)[2]

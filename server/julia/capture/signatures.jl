@@ -5,12 +5,17 @@ const GENSYM_RE = r"var\"#|\#\d"
 const QUALIFIED_GENSYM_RE = r"((?:[A-Za-z_][A-Za-z_0-9!]*\.)+)var\"(#[^\"]*)\""
 const CHAR_BITS_RE = r"\bChar\((0x[0-9a-f]{8})\)"
 
-function resolve_signature(s::String, world::UInt)
+"""
+The MethodInstance a compile-log signature names in this process, or (nothing, reason). `replayed`: this is the
+capture worker, whose Main gensym counters differ from the session's (see eval_gensym_signature) and which must
+not expand generated functions (their generators are user code the worker would run).
+"""
+function resolve_signature(s::String, world::UInt; replayed::Bool = false)
     # The compile log prints a Char type parameter by its raw bits, `Char(0x79000000)` ('y'); evaluated as is,
     # that would be a code point and throw.
     s = replace(s, CHAR_BITS_RE => s"reinterpret(Char, \1)")
     sig = try
-        occursin(GENSYM_RE, s) ? eval_gensym_signature(s) : Core.eval(Main, Meta.parse(s; raise = true))
+        replayed && occursin(GENSYM_RE, s) ? eval_gensym_signature(s) : eval_type(Meta.parse(s; raise = true))
     catch e
         e isa Unsupported && return nothing, e.msg
         return nothing, "signature does not resolve here: " * first(split(sprint(showerror, e), '\n'))
@@ -21,6 +26,7 @@ function resolve_signature(s::String, world::UInt)
     m === nothing && return nothing, "no method matches"
     reason = uncacheable(sig, m)
     reason === nothing || return nothing, reason
+    replayed && isdefined(m, :generator) && return nothing, "generated function (the worker would run its generator)"
     env = ccall(:jl_type_intersection_with_env, Any, (Any, Any), sig, m.sig)::Core.SimpleVector
     mi = Core.Compiler.specialize_method(m, sig, env[2])
     return mi, ""
@@ -31,8 +37,73 @@ function uncacheable(@nospecialize(sig), m::Method)
     # dispatches to exactly that specialization); any other abstract signature would never be called.
     Base.isdispatchtuple(sig) || isa_compileable_sig(sig, m) || return "not a signature dispatch compiles (abstract arguments)"
     (m.module === Core.Compiler || parentmodule(m.module) === Core.Compiler) && return "Core.Compiler internals"
-    isdefined(m, :generator) && return "generated function"
     return nothing
+end
+
+"""
+Evaluates a type as the compile log prints it without calling anything but type construction: names and
+`M.x` lookups, `T{...}`, `typeof(f)`, `Union{...}`, `... where T`, literals, `reinterpret(Char, bits)`. A signature
+that would need any other call (a value of a user type as a parameter) is refused: resolving a signature must not
+run user code.
+"""
+eval_type(@nospecialize(ex)) = eval_type(ex, Dict{Symbol,TypeVar}())
+function eval_type(@nospecialize(ex), env::Dict{Symbol,TypeVar})
+    ex isa Symbol && return haskey(env, ex) ? env[ex] : lookup_global(Main, ex)
+    ex isa QuoteNode && return ex.value
+    ex isa Type && return ex   # put there by eval_gensym_signature
+    ex isa Union{Number,String,Char,Bool,Nothing} && return ex
+    ex isa Expr || throw(Unsupported("signature holds a $(typeof(ex))"))
+    h, a = ex.head, ex.args
+    if h === :. && length(a) == 2 && a[2] isa QuoteNode
+        m = eval_type(a[1], env)
+        m isa Module || throw(Unsupported("signature names a field of a non-module"))
+        return lookup_global(m, a[2].value)
+    elseif h === :curly
+        return Core.apply_type(eval_type(a[1], env), Any[eval_type(x, env) for x in a[2:end]]...)
+    elseif h === :where
+        return eval_where(a[1], a[2:end], env)
+    elseif h === :tuple
+        return Tuple(eval_type(x, env) for x in a)
+    elseif h === :call && length(a) == 2 && a[1] === :typeof
+        return typeof(eval_type(a[2], env))
+    elseif h === :call && length(a) == 3 && a[1] === :reinterpret && a[2] === :Char && a[3] isa Unsigned
+        return reinterpret(Char, UInt32(a[3]))
+    elseif h === :call && length(a) == 2 && a[1] === :Symbol && a[2] isa String
+        return Symbol(a[2])
+    elseif h === :call && length(a) == 2 && a[1] === :- && a[2] isa Number
+        return -a[2]
+    end
+    throw(Unsupported("signature would need code to run to be built: " * first(string(ex), 80)))
+end
+
+function lookup_global(m::Module, n::Symbol)
+    isdefined(m, n) || throw(Unsupported("$(m).$(n) is not defined here"))
+    return getfield(m, n)
+end
+
+function eval_where(@nospecialize(body), vars, env::Dict{Symbol,TypeVar})
+    inner = copy(env)
+    tvs = TypeVar[]
+    for v in vars
+        tv = if v isa Symbol
+            TypeVar(v)
+        elseif v isa Expr && v.head === :<: && v.args[1] isa Symbol
+            TypeVar(v.args[1], eval_type(v.args[2], inner))
+        elseif v isa Expr && v.head === :>: && v.args[1] isa Symbol
+            TypeVar(v.args[1], eval_type(v.args[2], inner), Any)
+        elseif v isa Expr && v.head === :comparison && length(v.args) == 5 && v.args[3] isa Symbol
+            TypeVar(v.args[3], eval_type(v.args[1], inner), eval_type(v.args[5], inner))
+        else
+            throw(Unsupported("unexpected type variable form in a signature"))
+        end
+        inner[tv.name] = tv
+        push!(tvs, tv)
+    end
+    t = eval_type(body, inner)
+    for tv in reverse(tvs)
+        t = UnionAll(tv, t)
+    end
+    return t
 end
 
 # Closure and keyword-body type names (var"#3#4", var"##f#12") come from per-module counters. Outside Main (the
@@ -46,14 +117,14 @@ function eval_gensym_signature(s::String)
     subst = Any[]
     text = replace(s, QUALIFIED_GENSYM_RE => function (m)
         c = match(QUALIFIED_GENSYM_RE, m)
-        mod = Core.eval(Main, Meta.parse(c.captures[1][1:end-1]; raise = true))
+        mod = eval_type(Meta.parse(c.captures[1][1:end-1]; raise = true))
         mod isa Module || throw(Unsupported("gensym type outside a module: $m"))
         Base.moduleroot(mod) === Main || return m
         push!(subst, main_gensym_type(mod, String(c.captures[2])))
         return "__jlc_gensym_$(length(subst))__"
     end)
     ex = substitute_placeholders(Meta.parse(text; raise = true), subst)
-    sig = Core.eval(Main, ex)
+    sig = eval_type(ex)
     for t in gensym_datatypes!(Any[], sig)
         mod = t.name.module
         ok = Base.moduleroot(mod) === Main ? any(x -> Base.unwrap_unionall(x).name === t.name, subst) :

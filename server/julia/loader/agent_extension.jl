@@ -16,8 +16,8 @@ function handle_cache_load(params::Dict{String,Any})
         end
     end
     # Statements evaluated before the cache arrived count as satisfied too.
-    for d in DEFINITIONS
-        JLCache.statement_done(d.hash)
+    for r in STATEMENT_LOG, req in r.satisfies
+        JLCache.satisfy(req)
     end
     JLCache.packages_changed()
     st = JLCache.status()
@@ -58,7 +58,9 @@ push!(AFTER_STATEMENT_HOOKS, function (hash::String, kind::String)
         track_replacements(hash)
         JLCache.packages_changed()
     end
-    JLCache.statement_done(hash)
+    if !isempty(STATEMENT_LOG) && STATEMENT_LOG[end].hash == hash
+        foreach(JLCache.satisfy, STATEMENT_LOG[end].satisfies)
+    end
     LAST_WORLD[] = ccall(:jl_get_world_counter, UInt, ())
     nothing
 end)

@@ -25,8 +25,8 @@ function load_entries(object::String, plan::String; name::String = basename(dirn
     return n < 0 ? (0, unsafe_string(pointer(err))) : (Int(n), "")
 end
 
-"""A statement with this hash was just evaluated: installs the entries waiting only for it."""
-statement_done(hash::AbstractString) = INITIALIZED[] ? Int(ccall((:jlc_satisfy, LIB), Cint, (Cstring,), "stmt:" * hash)) : 0
+"""A requirement became true in this session (see capture/requires.jl): installs the entries waiting only for it."""
+satisfy(req::AbstractString) = INITIALIZED[] ? Int(ccall((:jlc_satisfy, LIB), Cint, (Cstring,), req)) : 0
 
 """A definition statement replaced this one (same name): entries depending on it are invalidated."""
 statement_replaced(hash::AbstractString) = INITIALIZED[] ? Int(ccall((:jlc_unsatisfy, LIB), Cint, (Cstring,), "stmt:" * hash)) : 0

@@ -146,7 +146,7 @@ export interface ProofRecord {
   /** How long the proving process took. */
   ms: number;
   /** What the proof exercised: methods installed there, already present, waiting for definitions it did not have, failed. */
-  scope: { installed: number; present: number; pending: number; failed: number; replayed: number };
+  scope: { installed: number; present: number; pending: number; failed: number };
   hmac: string;
 }
 

@@ -9,7 +9,7 @@ import type { SessionEvalResult } from '../session/agentProtocol.ts';
 import type { JuliaSession } from '../session/juliaSession.ts';
 import { loadCache } from './loadFlow.ts';
 import { proveSavedEntry } from './prove.ts';
-import { prepareSave, saveCompiledWork } from './saveFlow.ts';
+import { saveCompiledWork } from './saveFlow.ts';
 import { openSessionStore } from './sessionStore.ts';
 import { readColdTimes, SavedTime } from './statementTimes.ts';
 import type { Store } from './store.ts';
@@ -50,9 +50,8 @@ export function createNativeCacheService(ctx: ServerContext): CacheService {
           const methods = (cache.state === 'none' ? cache.methods : 0) + summary.methodsSaved;
           session.setCacheStatus({ state: 'none', methods, bytes: cache.bytes + summary.bytes, reason: `${methods} methods saved: they load in the next session` });
         }
-        // Prove the new entry now, in the background, with the session's definitions replayed (prove.ts).
+        // Prove the new entry now, in the background (prove.ts).
         if (entryId) void proveSavedEntry(target, entryId, { session }).then(changed);
-        void prepareSave(session, settings.juliaPath || 'julia'); // the worker just used is gone: warm the next one
         return summary;
       } catch (e) {
         if (e instanceof ResponseError) throw e;
@@ -100,7 +99,6 @@ export function createNativeCacheService(ctx: ServerContext): CacheService {
       for (const p of outcome.problems) connection.console.warn(`cache: ${p}`);
       s.setCacheStatus(outcome.status);
       if (outcome.status.state === 'loaded') savedTime.set(s, new SavedTime(await readColdTimes(opened.value)));
-      void prepareSave(s, settings.juliaPath || 'julia'); // in the background: the next save skips a cold worker
     },
   };
 }

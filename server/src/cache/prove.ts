@@ -4,15 +4,13 @@
 // hangs, the entry is quarantined with the reason and never reaches the session. If it succeeds, a signed proof
 // marker bound to the entry's bytes and identity (meta.ts ProofRecord) is stored, so each entry is proven once.
 //
-// How much is proven: the link, the slot fill and the install of every method without requirements. User methods
-// (requirements "stmt:<hash>") install in the proving process only when the session's definitions are replayed
-// there, which is done right after a save (replayDefinitions; the same definitions-only replay as the capture
-// worker, so no user side effect is repeated). An entry proven at session start, before the user's file ran, has
-// its user methods linked but not installed; the marker records that scope. No cached method is called.
+// How much is proven: the link (every relocation resolved and applied), the slot fill and the install of every method
+// without requirements, then a full GC. Methods that need the user's definitions stay linked but not installed: the
+// proving process runs none of the user's code (no statement, constant or `__init__`), so they are checked when the
+// session installs them. The marker records that scope. No cached method is called.
 import { mkdtemp, readFile, readlink, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, sep } from 'node:path';
-import type { Definition } from '../capture/runCapture.ts';
 import type { JuliaSession } from '../session/juliaSession.ts';
 import { loadExeca } from '../util/execa.ts';
 import { libunwindDir, repoRoot } from '../util/repoRoot.ts';
@@ -22,8 +20,6 @@ import type { EntryListing, Store, VerifiedEntry } from './store.ts';
 export interface ProveOptions {
   /** The running session whose Julia binary, command-line options and system image the proof copies. */
   session: JuliaSession;
-  /** Replay the session's definitions in the proving process so user methods are installed there too. */
-  replayDefinitions?: boolean;
   /** A proving process that runs longer is killed and the entry quarantined (default 60 s). */
   timeoutMs?: number;
 }
@@ -82,13 +78,12 @@ export async function ensureProven(store: Store, entries: EntryListing[] | 'all'
 }
 
 /**
- * Proves the entry a save just wrote, with that session's definitions replayed. Only that entry: another session's
- * new entry in the same cache needs its own session's definitions (its proof would leave its user methods pending).
+ * Proves the entry a save just wrote (only that one: others are proven when a session loads them).
  */
 export async function proveSavedEntry(store: Store, id: string, opts: ProveOptions): Promise<ProofOutcome> {
   const listed = await store.listEntries();
   if (!listed.ok) return { usable: [], problems: [listed.error], runs: [] };
-  return ensureProven(store, listed.value.filter((e) => e.id === id), { ...opts, replayDefinitions: true });
+  return ensureProven(store, listed.value.filter((e) => e.id === id), opts);
 }
 
 function startRun(key: string, store: Store, id: string, opts: ProveOptions): Promise<ProofRun> {
@@ -103,11 +98,10 @@ async function proveOne(store: Store, id: string, opts: ProveOptions): Promise<P
   if (!read.ok) return { id, outcome: 'unreadable', ms: 0, reason: read.error };
   const cmd = await juliaCommandOf(opts.session);
   if (typeof cmd === 'string') return { id, outcome: 'unproven', ms: 0, reason: cmd };
-  const definitions = opts.replayDefinitions ? ((await opts.session.request('sessionLog', {})) as { definitions: Definition[] }).definitions : null;
   const dir = await mkdtemp(join(tmpdir(), 'jlcache-prove-'));
   try {
     const t0 = performance.now();
-    const verdict = await runProver(dir, read.value, definitions, cmd, opts.timeoutMs ?? DEFAULT_TIMEOUT_MS);
+    const verdict = await runProver(dir, read.value, cmd, opts.timeoutMs ?? DEFAULT_TIMEOUT_MS);
     const ms = performance.now() - t0;
     if (verdict.kind === 'spawn') return { id, outcome: 'unproven', ms, reason: verdict.reason };
     if (verdict.kind === 'failed') {
@@ -148,11 +142,10 @@ type Verdict =
 
 const STAGES: Record<string, string> = {
   link: 'linking it and installing its methods',
-  replay: 'installing its methods as the definitions were replayed',
   gc: 'collecting garbage after installing it',
 };
 
-async function runProver(dir: string, entry: VerifiedEntry, definitions: Definition[] | null, cmd: JuliaCommand, timeoutMs: number): Promise<Verdict> {
+async function runProver(dir: string, entry: VerifiedEntry, cmd: JuliaCommand, timeoutMs: number): Promise<Verdict> {
   // The prover maps private copies of the verified bytes, like the session does.
   const object = join(dir, 'object.o');
   const plan = join(dir, 'plan.bin');
@@ -160,7 +153,7 @@ async function runProver(dir: string, entry: VerifiedEntry, definitions: Definit
   await writeFile(object, entry.object, { mode: 0o600 });
   await writeFile(plan, entry.plan, { mode: 0o600 });
   const job = join(dir, 'job.json');
-  await writeFile(job, JSON.stringify({ object, plan, id: entry.id, definitions, report }));
+  await writeFile(job, JSON.stringify({ object, plan, id: entry.id, report }));
   const { execa } = await loadExeca();
   const env = { ...process.env, LD_LIBRARY_PATH: [libunwindDir(), process.env.LD_LIBRARY_PATH].filter(Boolean).join(':') };
   const script = join(repoRoot(), 'server', 'julia', 'loader', 'prove.jl');
@@ -182,6 +175,6 @@ async function runProver(dir: string, entry: VerifiedEntry, definitions: Definit
   if (r.exitCode !== 0 || !done) {
     return { kind: 'failed', reason: `the proving process exited with code ${r.exitCode}${during}${tail ? ` (${tail})` : ''}` };
   }
-  const [installed, present, pending, failed, replayed] = done.slice(1, 6).map(Number);
-  return { kind: 'proven', scope: { installed, present, pending, failed, replayed } };
+  const [installed, present, pending, failed] = done.slice(1, 5).map(Number);
+  return { kind: 'proven', scope: { installed, present, pending, failed } };
 }

@@ -1,11 +1,10 @@
-// Save Compiled Work: session log -> capture worker -> codegen child -> store. Only what this session compiled and
-// has not saved yet is captured (a second save stores only what is new); methods the worker cannot cache are
-// skipped with a reason, and the save as a whole still succeeds.
+// Save Compiled Work: session log -> capture (in the session, or the worker where the session refuses) -> codegen
+// child -> store. Only what this session compiled and has not saved yet is captured (a second save stores only what
+// is new); methods that cannot be cached are skipped with a reason, and the save as a whole still succeeds.
 import { stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { SaveSummary } from '../../../shared/src/protocol.ts';
 import { runCapture, type Definition } from '../capture/runCapture.ts';
-import { prestartCaptureWorker, stopCaptureWorkers, type PreparedWorker } from '../capture/warmWorker.ts';
 import { runCodegen } from '../codegen/runCodegen.ts';
 import type { JuliaSession } from '../session/juliaSession.ts';
 import { recordColdTimes, type FirstRun } from './statementTimes.ts';
@@ -35,7 +34,7 @@ export async function saveCompiledWork(session: JuliaSession, store: Store, opts
   const info = session.agentInfo;
   if (!info) throw new Error('the Julia session is not running');
   report('reading the session log', 5);
-  const log = (await session.request('sessionLog', {})) as SessionLog;
+  const log = await session.request<SessionLog>('sessionLog', {});
   const compileMs = new Map<string, number>();
   for (const c of log.compiled) compileMs.set(c.sig, (compileMs.get(c.sig) ?? 0) + c.ms);
   const fresh = [...compileMs.keys()].filter((sig) => !opts.alreadySaved.has(sig));
@@ -43,13 +42,14 @@ export async function saveCompiledWork(session: JuliaSession, store: Store, opts
   if (fresh.length === 0) return { ...summary, ms: performance.now() - t0 };
 
   report(`compiling ${fresh.length} methods to native objects`, 15);
-  const capture = await runCapture(
-    { project: log.project, loadPath: log.loadPath, definitions: log.definitions, signatures: fresh },
-    { julia: opts.julia, sysimage: info.identity.sysimage },
-  );
+  const replay = async () => ({ project: log.project, loadPath: log.loadPath, definitions: log.definitions });
+  const capture = await runCapture(session, fresh, replay, { julia: opts.julia, sysimage: info.identity.sysimage });
   try {
-    summary.skipped = capture.skipped;
-    if (capture.entries.length > 0) {
+    summary.capturePath = capture.path;
+    if (capture.why) summary.captureNote = `captured by the worker: ${capture.why}`;
+    summary.skipped = capture.record.skipped;
+    const captured = capture.record.entries;
+    if (captured.length > 0) {
       report('emitting the relocatable object', 60);
       const object = join(capture.dir, 'object.o');
       await runCodegen(
@@ -57,13 +57,13 @@ export async function saveCompiledWork(session: JuliaSession, store: Store, opts
         { julia: opts.julia },
       );
       report('writing the cache entry', 90);
-      const methods = capture.entries.map((e) => ({ ...e, compileMs: e.compileMs ?? compileMs.get(e.signature) }));
+      const methods = captured.map((e) => ({ signature: e.signature, requires: e.requires, compileMs: compileMs.get(e.signature) }));
       const bytes = (await stat(object)).size + (await stat(capture.plan)).size;
       const written = await store.writeEntry({ object, plan: capture.plan, methods });
       if (!written.ok) throw new Error(written.error);
       summary.bytes = bytes;
       summary.entryId = written.value;
-      summary.methodsSaved = capture.entries.length;
+      summary.methodsSaved = captured.length;
       await recordColdTimes(store, log.firstRuns ?? []);
     }
     for (const sig of fresh) opts.alreadySaved.add(sig);
@@ -73,22 +73,4 @@ export async function saveCompiledWork(session: JuliaSession, store: Store, opts
   }
   summary.ms = performance.now() - t0;
   return summary;
-}
-
-const stopsWorkers = new WeakSet<JuliaSession>();
-
-/**
- * Starts a capture worker for this session's next save ahead of time (capture/warmWorker.ts), in the background and
- * at low priority; it is stopped when the session stops. Undefined when the session is not running.
- */
-export function prepareSave(session: JuliaSession, julia: string): Promise<PreparedWorker> | undefined {
-  const sysimage = session.agentInfo?.identity.sysimage;
-  if (!sysimage || session.agentInfo?.supported === false) return undefined;
-  if (!stopsWorkers.has(session)) {
-    stopsWorkers.add(session);
-    session.on('status', ({ state }) => {
-      if (state === 'stopped' || state === 'dead') void stopCaptureWorkers();
-    });
-  }
-  return prestartCaptureWorker({ julia, sysimage });
 }

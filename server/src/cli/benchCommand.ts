@@ -18,8 +18,7 @@ export interface BenchReport {
   methods_cached: number;
   methods_loaded: number;
   skipped: number;
-  /** Background preparation of the capture worker the save used (not part of save_ms), and the proof after it. */
-  worker_prepare_ms: number;
+  /** The proof after the save (a throwaway process; the editor runs it in the background). */
   prove_ms: number;
   /** main()'s first call with the cache as the status bar reports it: coldMs - totalMs (statementTimes.ts). */
   saved_ms: number;
@@ -53,7 +52,6 @@ export async function benchOnce(file: string, options: CliOptions): Promise<Benc
       methods_cached: cold.methods_saved ?? 0,
       methods_loaded: cached.methods_loaded,
       skipped: cold.skipped ?? 0,
-      worker_prepare_ms: cold.worker_prepare_ms ?? 0,
       prove_ms: cold.prove_ms ?? 0,
       saved_ms: cached.saved_ms ?? 0,
       cold_session_ms: cold.session_ms,

@@ -1,7 +1,6 @@
 // A Julia session for the headless commands: Julia's output goes to this process's stdout/stderr (to stderr only
 // when stdout carries JSON), and the session is always stopped at the end.
 import type { EvaluateResult } from '../../../shared/src/protocol.ts';
-import { stopCaptureWorkers } from '../capture/warmWorker.ts';
 import { JuliaSession } from '../session/juliaSession.ts';
 
 export interface CliOptions {
@@ -22,7 +21,6 @@ export async function withSession<T>(options: CliOptions, body: (session: JuliaS
     return await body(session);
   } finally {
     await session.stop();
-    await stopCaptureWorkers(); // one prepared for a next save, if any
   }
 }
 

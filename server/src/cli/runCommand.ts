@@ -4,7 +4,7 @@
 import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { loadCache } from '../cache/loadFlow.ts';
-import { prepareSave, saveCompiledWork } from '../cache/saveFlow.ts';
+import { saveCompiledWork, type SessionLog } from '../cache/saveFlow.ts';
 import { proveSavedEntry } from '../cache/prove.ts';
 import { openSessionStore } from '../cache/sessionStore.ts';
 import { readColdTimes, SavedTime } from '../cache/statementTimes.ts';
@@ -31,18 +31,20 @@ export interface RunReport {
   warm_wall_ms?: number;
   compile_ms: number;
   methods_compiled: number;
+  /** Signatures the first call compiled (what the cache did not cover). */
+  first_compiled: string[];
   /** repr() of main()'s value. */
   result: string;
   /** `none`, `loaded`, or `rejected: <reason>`. */
   cache: string;
   load_ms: number;
   methods_loaded: number;
-  /** The save itself, with a capture worker prepared ahead of time (as the editor has one: see warmWorker.ts). */
+  /** The save itself (capture in the session or by the worker, object emission, store). */
   save_ms?: number;
+  /** Which process captured: the session, or the worker where the session refused. */
+  capture_path?: string;
   /** Proving the new entry in a throwaway process right after the save (the editor does it in the background). */
   prove_ms?: number;
-  /** Preparing that worker in the background (started after the timed calls, so it does not disturb them). */
-  worker_prepare_ms?: number;
   methods_saved?: number;
   cache_bytes?: number;
   skipped?: number;
@@ -52,14 +54,16 @@ export interface RunReport {
 export async function runMain(session: JuliaSession, path: string, savedTime?: SavedTime) {
   const code = await readFile(path, 'utf8');
   const load = mustSucceed(`evaluating ${path}`, await session.evaluate({ code, file: path, line: 1 }));
+  const before = (await session.request<SessionLog>('sessionLog', {})).compiled.length;
   const t = performance.now();
   const first = mustSucceed('main()', await session.evaluate({ code: '__jlc_main_result = main();', file: 'cli-run', line: 1 }));
   const end = performance.now();
+  const compiled = (await session.request<SessionLog>('sessionLog', {})).compiled.slice(before).map((c) => c.sig);
   const firstWall = { ms: end - t, end };
   savedTime?.annotate(first.timing, first.statements);
   // Text shows its string verbatim, so the display is exactly repr(value).
   const shown = mustSucceed('repr(main())', await session.evaluate({ code: 'Text(repr(__jlc_main_result))', file: 'cli-run', line: 1 }));
-  return { file_ms: load.timing.totalMs, first, firstWall, result: shown.display ?? '' };
+  return { file_ms: load.timing.totalMs, first, firstWall, compiled, result: shown.display ?? '' };
 }
 
 export async function runReport(file: string, options: CliOptions & { warm?: boolean }): Promise<RunReport> {
@@ -81,11 +85,11 @@ export async function runReport(file: string, options: CliOptions & { warm?: boo
       }
     }
     const savedTime = store && cache === 'loaded' ? new SavedTime(await readColdTimes(store)) : undefined;
-    const { file_ms, first, firstWall, result } = await runMain(session, path, savedTime);
+    const { file_ms, first, firstWall, compiled, result } = await runMain(session, path, savedTime);
     const report: RunReport = {
       file: path, julia_version: session.status().juliaVersion ?? 'unknown', start_ms, file_ms,
       session_ms: firstWall.end - t0, first_wall_ms: firstWall.ms,
-      first_ms: first.timing.totalMs, compile_ms: first.timing.compileMs, methods_compiled: first.timing.methodsCompiled,
+      first_ms: first.timing.totalMs, compile_ms: first.timing.compileMs, methods_compiled: first.timing.methodsCompiled, first_compiled: compiled,
       result, cache, load_ms, methods_loaded: 0, cold_ms: first.timing.coldMs, saved_ms: first.timing.savedMs,
     };
     if (cache === 'loaded') {
@@ -99,11 +103,8 @@ export async function runReport(file: string, options: CliOptions & { warm?: boo
     }
     if (options.save && store) {
       const julia = options.juliaPath || process.env.JULIA || 'julia';
-      const t = performance.now();
-      await (await prepareSave(session, julia))?.ready; // as the editor does at session start
-      report.worker_prepare_ms = performance.now() - t;
       const summary = await saveCompiledWork(session, store, { julia, alreadySaved: new Set() });
-      Object.assign(report, { save_ms: summary.ms, methods_saved: summary.methodsSaved, cache_bytes: summary.bytes, skipped: summary.skipped.length });
+      Object.assign(report, { save_ms: summary.ms, methods_saved: summary.methodsSaved, cache_bytes: summary.bytes, skipped: summary.skipped.length, capture_path: summary.capturePath });
       const p = performance.now();
       if (summary.entryId) await proveSavedEntry(store, summary.entryId, { session });
       report.prove_ms = performance.now() - p;

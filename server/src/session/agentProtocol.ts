@@ -53,3 +53,29 @@ export function toSessionEvalResult(r: AgentEvalResult): SessionEvalResult {
   if (r.error) result.error = { kind: r.error.kind, message: r.error.message, stack: r.error.stack ?? [] };
   return result;
 }
+
+/** `capture` (server/julia/capture/inprocess.jl): the session compiles these compile-log signatures into `outDir`. */
+export interface CaptureParams {
+  outDir: string;
+  signatures: string[];
+}
+
+export interface CapturedEntryRecord {
+  signature: string;
+  requires: string[];
+  slots: number;
+}
+
+/** What a capture wrote next to module.bc and plan.bin (the in-session reply, or the worker's capture.json). */
+export interface CaptureRecord {
+  entries: CapturedEntryRecord[];
+  skipped: { signature: string; reason: string }[];
+  slotCount: number;
+  functions: number;
+  timing: Record<string, number>;
+  /** In-session capture only: JIT compilations seen while the imaging flag was on (must be 0). */
+  compiledInWindow?: number;
+}
+
+/** The session refuses in-session capture (another libjulia build, threads, coverage...): the worker runs instead. */
+export type CaptureReply = CaptureRecord | { refused: string };

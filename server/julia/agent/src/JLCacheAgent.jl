@@ -7,14 +7,33 @@ Base.Experimental.@optlevel 1
 using Sockets
 using Libdl
 
-include(joinpath(@__DIR__, "..", "..", "internals", "julia-1.5.3.jl"))
+using SHA: sha256
+
+const INTERNALS = joinpath(@__DIR__, "..", "..", "internals")
+const CAPTURE = joinpath(@__DIR__, "..", "..", "capture")
+include(joinpath(INTERNALS, "julia-1.5.3.jl"))
+include(joinpath(INTERNALS, "verified-builds.jl"))
 include("json.jl")
 include("rpc.jl")
 include("compilelog.jl")
 include("display.jl")
 include("statements.jl")
+include(joinpath(CAPTURE, "records.jl"))
+include(joinpath(CAPTURE, "constdigest.jl"))
+include("statementlog.jl")
 include("eval.jl")
 include("warmup.jl")
+# In-session capture (Save Compiled Work): precompiled with the agent, so a save pays no inference for it.
+include(joinpath(CAPTURE, "llvm.jl"))
+include(joinpath(CAPTURE, "signatures.jl"))
+include(joinpath(@__DIR__, "..", "..", "loader", "planformat.jl"))
+include(joinpath(CAPTURE, "describe.jl"))
+include(joinpath(@__DIR__, "..", "..", "loader", "pkgdigest.jl"))
+include(joinpath(CAPTURE, "reach.jl"))
+include(joinpath(CAPTURE, "requires.jl"))
+include(joinpath(CAPTURE, "capture.jl"))
+include(joinpath(CAPTURE, "imaging.jl"))
+include(joinpath(CAPTURE, "inprocess.jl"))
 
 const AGENT_DIR = @__DIR__
 const AGENT_MODULE_PREFIX = string(@__MODULE__) * "."       # in compile-log signatures of our own methods
@@ -99,6 +118,7 @@ function main(args::Vector{String})
         exit(2)
     end
     COMPILE_LOG[] = open_compile_log()
+    push!(Base.include_callbacks, note_include)
     sock = try
         Sockets.connect(args[1])
     catch e
@@ -132,6 +152,7 @@ precompile(display_text, (Any,))
 precompile(error_text, (Any,))
 precompile(json_parse, (Vector{UInt8},))
 precompile(json_string, (Any,))
+precompile(handle_capture, (Dict{String,Any},))
 precompile(user_frames, (Vector{Union{Ptr{Nothing}, Base.InterpreterIP}},))
 
 end # module JLCacheAgent

@@ -143,6 +143,7 @@ function evaluate(code::String, file::String, line::Int, mod::Module, record::Bo
                 push!(records, rec)
                 failure = nothing
                 st_t0 = time_ns()
+                started = record ? begin_statement() : nothing
                 compile_log_on(COMPILE_LOG[])
                 try
                     value = Core.eval(mod, Expr(:toplevel, LineNumberNode(st.line, filesym), st.ex))
@@ -151,6 +152,7 @@ function evaluate(code::String, file::String, line::Int, mod::Module, record::Bo
                 finally
                     compile_log_off(COMPILE_LOG[])
                 end
+                record && end_statement!(started, st, file, failure === nothing)
                 flush_output()
                 ms, n = drain_compile_log!(COMPILE_LOG[])
                 compile_ms += ms

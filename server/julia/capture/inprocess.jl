@@ -1,0 +1,104 @@
+# Save Compiled Work inside the user's session (the agent's `capture` request): the MethodInstances the compile
+# log names are compiled again by jl_create_native with the imaging flag switched on for that one call
+# (imaging.jl), so the session's own code, as it compiled it, comes out relocatable. No user statement, constant
+# initializer or `__init__` runs: signatures are resolved without calls (signatures.jl), inference results already
+# exist or are recomputed before the switch (prepare_sources!), and the module goes to bitcode before the request
+# returns; object emission, checks and the store happen in the server.
+
+const CODEGEN_PARAMS = Ref{Base.CodegenParams}()
+const WINDOW_READY = Ref(false)
+
+# static_alloc must stay on: without it codegen's static_eval may not build the `(:name, LIB)` tuple of a ccall
+# like Base.PCRE's, and emits an always-throwing "ccall: first argument not a pointer" instead.
+codegen_params() = Base.CodegenParams(track_allocations = false, code_coverage = false, static_alloc = true, prefer_specsig = true)
+
+"""
+jl_create_native reuses the inference result each CodeInstance holds and otherwise runs inference itself, which
+inside the switched window could compile Julia code in imaging mode. The JIT drops results it will not inline
+(`inferred === nothing`), so those are recomputed here first, for the roots and everything they invoke, and
+attached. Returns the CodeInstances changed, for `restore_sources!` (the session keeps what it had).
+"""
+function prepare_sources!(roots::Vector{Core.MethodInstance}, world::UInt)
+    changed = Core.CodeInstance[]
+    seen = IdDict{Core.MethodInstance,Nothing}()
+    todo = copy(roots)
+    while !isempty(todo)
+        mi = pop!(todo)
+        (haskey(seen, mi) || !(mi.def isa Method)) && continue
+        seen[mi] = nothing
+        ci = rettype_inferred(mi, world)
+        if !(ci isa Core.CodeInstance) || ci.inferred === nothing
+            src = Core.Compiler.typeinf_ext(mi, world)
+            src isa Core.CodeInfo || continue
+            ci = rettype_inferred(mi, world)
+            if ci isa Core.CodeInstance && ci.inferred === nothing
+                ci.inferred = ccall(:jl_compress_ir, Any, (Any, Any), mi.def, src)
+                push!(changed, ci)
+            end
+        end
+        append!(todo, invoked_by(mi, world))
+    end
+    return changed
+end
+
+restore_sources!(changed::Vector{Core.CodeInstance}) = foreach(ci -> ci.inferred = nothing, changed)
+
+"""
+The `capture` request. params: outDir, signatures. Result: capture.json's fields, or `{refused}` with the reason
+when this session cannot capture in process (the server then uses the worker).
+"""
+function handle_capture(params::Dict{String,Any})
+    why = inprocess_refusal()
+    why === nothing || return Dict{String,Any}("refused" => why)
+    outdir = param(params, "outDir", String, nothing)
+    outdir === nothing && throw(RPCError(INVALID_PARAMS, "capture needs 'outDir'"))
+    signatures = String[String(s) for s in get(params, "signatures", Any[])]
+    t0 = time_ns()
+    timing = Dict{String,Any}()
+    world = world_counter()
+    cand, skipped = resolve_all(signatures, world, (s, w) -> resolve_signature(s, w))
+    timing["resolveMs"] = ms(t0)
+    t = time_ns()
+    changed = prepare_sources!(Core.MethodInstance[mi for (_, mi) in cand], world)
+    timing["inferMs"] = ms(t)
+    window = WindowCheck(0)
+    result = try
+        prepare_window!(window)
+        capture(STATEMENT_LOG, cand, skipped, outdir, mis -> create_watched!(window, mis, true), timing)
+    finally
+        restore_sources!(changed)
+    end
+    result["path"] = "session"
+    result["compiledInWindow"] = window.compiled
+    result["captureMs"] = ms(t0)
+    return result
+end
+
+"JIT compilations the compile log showed while the imaging flag was on: each would be JIT code made in imaging mode."
+mutable struct WindowCheck
+    compiled::Int
+end
+
+"Compiles the switching path with the flag left off (an empty jl_create_native), so the real call compiles nothing."
+function prepare_window!(w::WindowCheck)
+    WINDOW_READY[] && return
+    CODEGEN_PARAMS[] = codegen_params()
+    create_watched!(w, Core.MethodInstance[], false)
+    WINDOW_READY[] = true
+end
+
+function create_watched!(w::WindowCheck, mis::Vector{Core.MethodInstance}, flip::Bool)
+    log = COMPILE_LOG[]
+    read(log.reader)                     # the user's lines were drained after their eval; start clean
+    compile_log_on(log)
+    try
+        return create_native_imaging(mis, CODEGEN_PARAMS[], flip)
+    finally
+        compile_log_off(log)
+        text = read(log.reader)
+        w.compiled = count(==(UInt8('\n')), text)
+        get(ENV, "JLC_DEBUG", "") != "" && write(stderr, text)
+    end
+end
+
+register_handler("capture", handle_capture)
