@@ -1,6 +1,8 @@
 // JuliaSession against real Julia 1.5.3 and the real agent.
 import assert from 'node:assert/strict';
-import { rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import type { OutputParams } from '../../shared/src/protocol.ts';
 import { SessionError } from '../../server/src/session/errors.ts';
@@ -8,9 +10,9 @@ import { JuliaSession } from '../../server/src/session/juliaSession.ts';
 import { fakeJulia } from '../helpers/fakeJulia.ts';
 import { isAlive, waitUntil } from '../helpers/wait.ts';
 
-function recordOutput(session: JuliaSession): { outputs: (OutputParams & { at: number })[]; text: (stream?: string) => string } {
-  const outputs: (OutputParams & { at: number })[] = [];
-  session.on('output', (o) => outputs.push({ ...o, at: Date.now() }));
+function recordOutput(session: JuliaSession): { outputs: OutputParams[]; text: (stream?: string) => string } {
+  const outputs: OutputParams[] = [];
+  session.on('output', (o) => outputs.push({ ...o }));
   return { outputs, text: (stream = 'stdout') => outputs.filter((o) => o.stream === stream).map((o) => o.text).join('') };
 }
 
@@ -41,13 +43,19 @@ describe('a running session', () => {
   });
 
   test('stdout streams while the evaluation is still running', async () => {
+    // The evaluation waits for a file that the test writes when "tick 1" reaches it: the result is `true` only if
+    // that line streamed out while Julia was still running (the 60 s bound turns "never" into `false`).
+    const seen = join(mkdtempSync(join(tmpdir(), 'jlc-stream-')), 'seen');
+    const onOutput = (o: OutputParams) => void (o.text.includes('tick 1') && writeFileSync(seen, ''));
+    session.on('output', onOutput);
     const started = out.outputs.length;
-    const result = await session.evaluate({ code: 'for i in 1:3\n println("tick ", i)\n flush(stdout)\n sleep(0.4)\nend' });
-    const finishedAt = Date.now();
+    const code = `println("tick 1"); flush(stdout)\nt0 = time(); while !isfile(${JSON.stringify(seen)}) && time() - t0 < 60; sleep(0.01); end\nprintln("tick 2"); println("tick 3")\nisfile(${JSON.stringify(seen)})`;
+    const result = await session.evaluate({ code }).finally(() => session.off('output', onOutput));
+    rmSync(dirname(seen), { recursive: true, force: true });
     const ticks = out.outputs.slice(started).filter((o) => o.text.includes('tick 1'));
     assert.equal(result.ok, true);
     assert.equal(ticks.length, 1);
-    assert.ok(finishedAt - ticks[0].at >= 600, `first line arrived ${finishedAt - ticks[0].at} ms before the end`);
+    assert.equal(result.display, 'true', 'the first line arrived before the evaluation ended');
     assert.match(out.text(), /tick 1\ntick 2\ntick 3\n/);
   });
 
@@ -71,9 +79,11 @@ describe('a running session', () => {
 
   test('interrupting `while true end` leaves a usable session', async () => {
     const pid = session.status().pid;
-    const running = session.evaluate({ code: 'while true end' });
-    await waitUntil(() => session.status().state === 'busy', 5000, 'busy');
-    await new Promise((r) => setTimeout(r, 300));
+    const started = out.outputs.length;
+    // One block, so the line is printed by the same evaluation step that then enters the loop.
+    const running = session.evaluate({ code: 'begin\n println("looping"); flush(stdout)\n while true end\nend' });
+    await waitUntil(() => out.outputs.slice(started).some((o) => o.text.includes('looping')), 30_000, 'the loop to start');
+    assert.equal(session.status().state, 'busy');
     assert.equal(session.interrupt(), true);
     const result = await running;
     assert.equal(result.ok, false);
@@ -101,7 +111,9 @@ describe('a running session', () => {
     // About 7 MB of output as fast as Julia can print it.
     const result = await session.evaluate({ code: 'for i in 1:1_000_000\n println(i)\nend' });
     assert.equal(result.ok, true);
-    await new Promise((r) => setTimeout(r, 1100)); // let the throttle's window close and report the drop
+    // The drop is reported when the throttle's one-second window closes, after the result: wait for that report.
+    const dropReport = () => out.outputs.slice(started).some((o) => o.stream === 'stderr' && /KB of output dropped/.test(o.text));
+    await waitUntil(dropReport, 10_000, 'the report of the dropped output');
     const received = out.outputs.slice(started);
     const stdoutBytes = received.filter((o) => o.stream === 'stdout').reduce((n, o) => n + Buffer.byteLength(o.text), 0);
     const seconds = Math.ceil(result.timing.totalMs / 1000) + 2;
