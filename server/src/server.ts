@@ -94,7 +94,11 @@ export function startServer(connection: Connection, options: ServerOptions = {})
   connection.onInitialized(() => {
     const { session, settings, workspaceRoot } = ready();
     void connection.sendNotification(SessionStatusNotification.type, session.status());
-    if (!settings.autoStart || !settings.trusted || !workspaceRoot) return;
+    if (!settings.autoStart || !workspaceRoot) return;
+    if (!settings.trusted) {
+      connection.console.info('Julia was not started automatically: the workspace is not trusted');
+      return;
+    }
     void containsJuliaFile(workspaceRoot).then((hasJulia) => {
       // A failed start is already reported through the status notification (state 'dead' with a message).
       if (hasJulia && session.status().state === 'stopped') startSession().catch(() => {});

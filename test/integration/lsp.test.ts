@@ -167,9 +167,11 @@ describe('language server failures and start-up', () => {
       assert.equal(isAlive(idle.pid!), false);
 
       const untrusted = await startLspServer({ workspace, settings: { autoStart: true, trusted: false } });
-      await new Promise((r) => setTimeout(r, 1500));
+      // The server reports its decision; after it nothing but a request would start Julia.
+      await waitUntil(() => untrusted.logs.some((m) => /not started automatically: the workspace is not trusted/.test(m)), 10_000, 'the auto-start decision');
       const status: SessionStatus = await untrusted.conn.sendRequest('julia/sessionStatus');
       assert.equal(status.state, 'stopped');
+      assert.deepEqual(untrusted.statuses.map((s) => s.state), ['stopped'], 'never started');
       assert.equal(await untrusted.close(), 0);
     } finally {
       rmSync(workspace, { recursive: true, force: true });
