@@ -10,7 +10,8 @@ E2E=$E2E bash scripts/setup.sh
 npm run --silent build
 npx tsc -p . --noEmit
 node --import tsx --test --test-concurrency=1 test/unit/*.test.ts
-# Julia-side agent tests (JSON, statement split, eval, compile log, interrupts), with the private libunwind.
+# Julia-side tests (agent: JSON, statement split, eval, compile log, interrupts; capture), with the private libunwind.
 LD_LIBRARY_PATH="$PWD/.deps/libunwind/usr/lib/x86_64-linux-gnu" julia --startup-file=no test/julia/agent_test.jl
+LD_LIBRARY_PATH="$PWD/.deps/libunwind/usr/lib/x86_64-linux-gnu" julia --startup-file=no test/julia/capture_test.jl
 node --import tsx --test --test-concurrency=1 --test-timeout=600000 test/integration/*.test.ts
 if [ "$E2E" = 1 ]; then SETUP_DONE=1 bash scripts/e2e.sh; fi

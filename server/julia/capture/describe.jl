@@ -87,7 +87,10 @@ function encode_new(w::PlanWriter, @nospecialize(x))
     if !T.mutable && T isa DataType && isconcretetype(T) && all(i -> isdefined(x, i), 1:nfields(x))
         return node_refs!(w, OP_NEWSTRUCT, UInt32[encode(w, T)], Any[getfield(x, i) for i in 1:nfields(x)])
     end
+    call = literal_getter(w, x)
+    call === nothing || return node_refs!(w, OP_CALL, UInt32[], call)
     root = root_owner(w, x)
+    root === nothing || debug("root ", root[1], " #", root[2], ": ", typeof(x), " ", first(repr(x), 80))
     root === nothing || return node!(w, OP_METHODROOT, vcat(refs(encode(w, root[1]), encode(w, T)), refs(UInt32(root[2] - 1))))
     throw(Unsupported("no stable identity for a $(T) object (mutable, not reachable from a const global): " * first(repr(x), 60)))
 end
@@ -208,14 +211,56 @@ function gensym_binding_type(@nospecialize(v), n::Symbol)
     return v isa Function && t isa DataType ? t : nothing
 end
 
-# A literal object of a method's code (e.g. a lookup table) lives in the method's roots; the same method in
-# the loading process has it at the same index when the method comes from the system image or is defined
-# by the same statement (the loader checks the type).
+# A user method whose whole body returns the object (`@enum`'s `namemap(::Type{E})` returns its Dict) gives it
+# back in the next session when called with the singleton arguments of its signature: (f, args...), or nothing.
+function literal_getter(w::PlanWriter, @nospecialize(x))
+    for m in w.methods
+        Base.moduleroot(m.module) === Main || continue
+        src = try Base.uncompressed_ast(m) catch; continue end
+        length(src.code) == 1 || continue
+        st = src.code[1]
+        st isa Expr && st.head === :return && !isempty(st.args) || continue
+        v = st.args[1] isa QuoteNode ? st.args[1].value : st.args[1]
+        v === x || continue
+        sig = Base.unwrap_unionall(m.sig)
+        sig isa DataType || continue
+        call = Any[]
+        for p in sig.parameters
+            if p isa DataType && isdefined(p, :instance)
+                push!(call, p.instance)
+            elseif p isa DataType && p <: Type && length(p.parameters) == 1 && !(p.parameters[1] isa TypeVar)
+                push!(call, p.parameters[1])
+            else
+                call = nothing; break
+            end
+        end
+        call === nothing || return call
+    end
+    # `@enum E ...` defines `Base.Enums.namemap(::Type{E})` returning its Dict; inlined, only the Dict is left.
+    for T in user_enum_types()
+        Base.Enums.namemap(T) === x && return Any[Base.Enums.namemap, T]
+    end
+    return nothing
+end
+
+function user_enum_types()
+    out = Any[]
+    for (mod, n) in module_consts(Main)
+        v = getfield(mod, n)
+        v isa DataType && v <: Base.Enums.Enum && isconcretetype(v) && push!(out, v)
+    end
+    return unique!(out)
+end
+
+# A literal object of a method's code (e.g. a lookup table) lives in the method's roots. A method defined by the
+# session's own statement gets its literals as roots when it is defined, in source order, so the index is the same
+# in the next session that evaluates the statement; a system-image method's roots grow with what the process has
+# compiled (inlining adds the callee's literals), so its indices are a last resort. The loader checks the type.
 function root_owner(w::PlanWriter, @nospecialize(x))
     if w.root_owner === nothing
         tab = IdDict{Any,Tuple{Method,Int}}()
-        for m in w.methods
-            isdefined(m, :roots) || continue
+        for user in (true, false), m in w.methods
+            (Base.moduleroot(m.module) === Main) == user && isdefined(m, :roots) || continue
             for (i, r) in enumerate(m.roots)
                 haskey(tab, r) || (tab[r] = (m, i))
             end

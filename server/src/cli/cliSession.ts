@@ -11,6 +11,8 @@ export interface CliOptions {
   save?: boolean;
   /** benchmark: runs per workload (medians). */
   runs?: number;
+  /** benchmark: which tables (shipped, forms, scaling); all by default. */
+  sections?: string[];
 }
 
 export async function withSession<T>(options: CliOptions, body: (session: JuliaSession) => Promise<T>): Promise<T> {

@@ -1,0 +1,79 @@
+// The benchmark's sections besides the shipped workloads: the corpus of everyday Julia forms (workloads/forms) and
+// generated workloads of 10 / 100 / 1,000 methods for scaling. Each row comes from benchOnce (a cold session that
+// saves, then a fresh session with that cache), so every figure is measured the same way.
+import { mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { repoRoot } from '../util/repoRoot.ts';
+import { benchOnce, type BenchReport } from './benchCommand.ts';
+import type { CliOptions } from './cliSession.ts';
+
+const f = (x: number) => (x < 10 ? x.toFixed(2) : x.toFixed(0));
+const pct = (x: number) => `${(100 * x).toFixed(0)}%`;
+
+/** Share of the signatures main()'s cold first call compiled that the cached first call did not compile again. */
+export function coverage(r: BenchReport): number {
+  if (r.cold_compiled.length === 0) return 1;
+  const again = new Set(r.cached_compiled);
+  return r.cold_compiled.filter((s) => !again.has(s)).length / r.cold_compiled.length;
+}
+
+export async function formsTable(options: CliOptions): Promise<{ rows: string[]; ok: boolean }> {
+  const dir = join(repoRoot(), 'workloads', 'forms');
+  const files = (await readdir(dir)).filter((n) => n.endsWith('.jl')).sort();
+  const rows = [
+    '| form | cold first | compiled | cached first | compiled again | cached | cold/cached | save | correct |',
+    '|' + '---|'.repeat(9),
+  ];
+  let ok = true;
+  for (const name of files) {
+    const r = await benchOnce(join(dir, name), { ...options, json: true });
+    process.stderr.write(`forms/${name}: cold ${f(r.cold_first_ms)} cached ${f(r.cached_first_ms)} (${r.cache})\n`);
+    ok &&= r.correct;
+    rows.push(
+      `| ${name} | ${f(r.cold_first_ms)} | ${r.cold_compiled.length} | ${f(r.cached_first_ms)} | ${r.cached_compiled.length} | ${pct(coverage(r))} | ` +
+        `${(r.cold_first_ms / r.cached_first_ms).toFixed(0)}x | ${f(r.save_ms)} | ${r.correct ? 'yes' : 'NO'} |`,
+    );
+  }
+  return { rows, ok };
+}
+
+/** A script of `n` distinct functions that main() calls through dynamic dispatch, so each compiles on its own. */
+export function generatedWorkload(n: number): string {
+  const fns: string[] = [];
+  for (let i = 1; i <= n; i++) {
+    const body = [
+      `x * ${i} + length(string(x, "-", ${i}))`,
+      `sum(k -> k % ${i + 1}, 1:x) + ${i}`,
+      `length(join(["a${i}", string(x)], ",")) * ${i}`,
+    ][i % 3];
+    fns.push(`f_${i}(x::Int) = ${body}`);
+  }
+  return `${fns.join('\n')}\nconst FS = Function[${Array.from({ length: n }, (_, k) => `f_${k + 1}`).join(', ')}]\nmain() = sum(f(7) for f in FS)\n`;
+}
+
+export async function scalingTable(options: CliOptions): Promise<{ rows: string[]; ok: boolean }> {
+  const rows = [
+    '| methods | cold first | cached first | save | save per method | object + plan | per method | load | load per method | correct |',
+    '|' + '---|'.repeat(10),
+  ];
+  let ok = true;
+  const dir = await mkdtemp(join(tmpdir(), 'jlcache-scaling-'));
+  try {
+    for (const n of [10, 100, 1000]) {
+      const file = join(dir, `generated_${n}.jl`);
+      await writeFile(file, generatedWorkload(n));
+      const r = await benchOnce(file, { ...options, json: true });
+      process.stderr.write(`scaling ${n}: save ${f(r.save_ms)} load ${f(r.load_ms)} (${r.cache})\n`);
+      ok &&= r.correct;
+      const per = Math.max(1, r.methods_cached);
+      rows.push(
+        `| ${n} (${r.methods_cached} entries) | ${f(r.cold_first_ms)} | ${f(r.cached_first_ms)} | ${f(r.save_ms)} | ${f(r.save_ms / per)} | ` +
+          `${Math.round(r.cache_bytes / 1024)} KB | ${(r.cache_bytes / per / 1024).toFixed(1)} KB | ${f(r.load_ms)} | ${(r.load_ms / per).toFixed(3)} | ${r.correct ? 'yes' : 'NO'} |`,
+      );
+    }
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+  return { rows, ok };
+}
