@@ -77,8 +77,14 @@ function eval_type(@nospecialize(ex), env::Dict{Symbol,TypeVar})
 end
 
 function lookup_global(m::Module, n::Symbol)
-    isdefined(m, n) || throw(Unsupported("$(m).$(n) is not defined here"))
-    return getfield(m, n)
+    isdefined(m, n) && return getfield(m, n)
+    # The log names a loaded package or stdlib by its own name even where Main never imported it (`Markdown.MD`).
+    if m === Main
+        for r in Base.loaded_modules_array()
+            nameof(r) === n && parentmodule(r) === r && return r
+        end
+    end
+    throw(Unsupported("$(m).$(n) is not defined here"))
 end
 
 function eval_where(@nospecialize(body), vars, env::Dict{Symbol,TypeVar})
