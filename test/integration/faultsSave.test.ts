@@ -4,7 +4,7 @@
 // results, every earlier entry still valid (nothing of the user's work lost), a clear message, and a later save
 // that works. The README's "Cache safety" table lists these cases; keep both in step.
 import assert from 'node:assert/strict';
-import { existsSync, readdirSync, readFileSync, rmSync, statSync, watch } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
@@ -83,27 +83,21 @@ describe('cache faults while saving', () => {
   });
 
   test('kill -9 of the server while it writes an entry: the cache stays valid, the next writer removes the debris', async () => {
+    // A server that stops for good once the new entry's object.o is on disk (testPause.ts), to be killed right there.
+    await server.close();
+    server = await startLspServer({ settings: { cacheDir: root }, env: { ...env, JLC_TEST_PAUSE_AT: 'object-written' } });
     const pid = server.proc.pid!;
     cold.two = await runMain(server, TWO);
     const tmp = join(root, 'tmp');
-    let stopped = false;
-    // Freeze the server the moment it starts writing the new entry, then kill it there.
-    const watcher = watch(tmp, () => {
-      if (!stopped) process.kill(pid, 'SIGSTOP');
-      stopped = true;
-    });
     void save(server);
-    try {
-      await waitUntil(() => stopped, 180_000, 'the server writing the entry');
-    } finally {
-      watcher.close();
-    }
+    await waitUntil(() => server.stderr().includes('paused object-written'), 180_000, 'the server writing the entry');
     const family = descendants(pid);
     process.kill(pid, 'SIGKILL');
     server.conn.dispose();
     await waitUntil(() => server.proc.exitCode !== null || server.proc.signalCode !== null, 5000, 'the server gone');
     const debris = readdirSync(tmp);
     assert.equal(debris.length, 1, 'an incomplete entry was left in tmp/');
+    assert.ok(existsSync(join(root, '.lock')), 'the dead server still holds the lock');
     assert.equal(entryDirs(root).length, 1, 'only the complete entry is visible');
     // The server's Julia processes notice that it is gone and end (the user's session ends with its server).
     await waitUntil(() => family.every((p) => !isAlive(p.pid)), 15_000, `orphans of the killed server to exit: ${family.map((p) => p.cmdline.slice(0, 80)).join(' | ')}`)

@@ -188,11 +188,11 @@ function writerPausedAt(point: PausePoint, capMB: number): Promise<{ kill(): Pro
   const exited = new Promise<void>((r) => writer.once('exit', () => r()));
   let out = '';
   let err = '';
-  writer.stderr.on('data', (d) => (err += d));
+  writer.stdout.on('data', (d) => (out += d));
   return new Promise((resolve, reject) => {
-    writer.stdout.on('data', (d) => {
-      out += d;
-      if (out.includes(`paused ${point}\n`)) resolve({ kill: async () => void (writer.kill('SIGKILL'), await exited) });
+    writer.stderr.on('data', (d) => {
+      err += d;
+      if (err.includes(`paused ${point}\n`)) resolve({ kill: async () => void (writer.kill('SIGKILL'), await exited) });
     });
     writer.once('exit', (code, signal) => reject(new Error(`the writer ended (${code ?? signal}) without reaching ${point}: ${out}${err}`)));
   });

@@ -1,7 +1,8 @@
 // Test-only stop points inside a cache write. With JLC_TEST_PAUSE_AT=<point> in its environment, a process that
-// reaches that step prints "paused <point>" on stdout and then blocks for good, so a test can SIGKILL it exactly
-// there (test/unit/storeConcurrency.test.ts) instead of hoping a timed kill lands mid-save. Without the variable,
-// which is always the case outside tests, pauseAt only compares one string.
+// reaches that step prints "paused <point>" on stderr (stdout may be the language server's protocol stream) and
+// then blocks for good, so a test can SIGKILL it exactly there (storeConcurrency.test.ts, faultsSave.test.ts)
+// instead of hoping a timed kill lands mid-save. Without the variable, which is always the case outside tests,
+// pauseAt only compares one string.
 import { writeSync } from 'node:fs';
 
 /** The steps of a save, in order; "staged"/"guarded" are inside taking the lock (lock.ts). */
@@ -24,7 +25,7 @@ export type PausePoint = (typeof PAUSE_POINTS)[number];
 
 export function pauseAt(point: PausePoint): void {
   if (process.env.JLC_TEST_PAUSE_AT !== point) return;
-  writeSync(1, `paused ${point}\n`);
+  writeSync(2, `paused ${point}\n`);
   // Blocks the event loop too, so no later step (timer, promise, exit handler) can run before the kill.
   Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0);
 }
