@@ -9,13 +9,30 @@
 struct StatementIndex
     records::Vector{StatementRecord}       # in evaluation order, so world ranges ascend
     byname::Dict{Symbol,String}            # binding of Main -> hash of the statement that created it
+    # file -> (first line, last line, requirements) of each statement evaluated from it, directly or by `include`
+    byfile::Dict{String,Vector{Tuple{Int,Int,Vector{String}}}}
 end
 function StatementIndex(rs::Vector{StatementRecord})
     byname = Dict{Symbol,String}()
-    for r in rs, n in r.newnames
-        get!(byname, n, r.hash)
+    byfile = Dict{String,Vector{Tuple{Int,Int,Vector{String}}}}()
+    for r in rs
+        for n in r.newnames
+            get!(byname, n, r.hash)
+        end
+        push!(get!(byfile, r.file, Tuple{Int,Int,Vector{String}}[]), (r.line, r.lastline, ["stmt:" * r.hash]))
+        for inc in r.included, (lo, hi, h) in inc.statements
+            push!(get!(byfile, inc.path, Tuple{Int,Int,Vector{String}}[]), (lo, hi, ["stmt:" * r.hash, def_requirement(inc.path, h)]))
+        end
     end
-    return StatementIndex(rs, byname)
+    return StatementIndex(rs, byname, byfile)
+end
+
+"Code inlined from `file:line` (a frame of an inferred linetable) needs the statement that was there, the last time."
+function location_requires!(req, ix::StatementIndex, file::Symbol, line::Integer)
+    spans = get(ix.byfile, String(file), nothing)
+    spans === nothing && return
+    k = findlast(s -> s[1] <= line <= s[2], spans)
+    k === nothing || union!(req, spans[k][3])
 end
 
 "The statement during which the world counter reached `w`, or nothing."
@@ -157,7 +174,9 @@ function own_requires(ix::StatementIndex, mi::Core.MethodInstance, world::UInt, 
     src = inferred_source(mi, world)
     src === nothing && return req
     for li in src.linetable
-        li isa Core.LineInfoNode && li.method isa Union{Method,Core.MethodInstance} && object_requires!(req, ix, li.method, seen)
+        li isa Core.LineInfoNode || continue
+        li.method isa Union{Method,Core.MethodInstance} && object_requires!(req, ix, li.method, seen)
+        location_requires!(req, ix, li.file, li.line)
     end
     for st in src.code
         expr_requires!(req, ix, st, seen)
