@@ -45,7 +45,8 @@ describe('cache faults while saving', () => {
   let server: LspServer;
   const cleanup: string[] = [root];
   before(async () => {
-    server = await startLspServer({ settings: { cacheDir: root }, env });
+    // The fallback path: the session refuses in-session capture, so a capture worker process runs (and is killed).
+    server = await startLspServer({ settings: { cacheDir: root }, env: { ...env, JLC_FORCE_WORKER: '1' } });
   });
   after(async () => {
     if (server.proc.exitCode === null && server.proc.signalCode === null) await server.close();
