@@ -25,5 +25,6 @@ export function formatAge(iso: string, now = Date.now()): string {
 /** The message after Save Compiled Work, e.g. "Saved 214 methods (512 KB) in 2.4 s; 3 skipped". */
 export function saveSummaryText(s: SaveSummary): string {
   const already = s.methodsAlreadyCached ? ` (${s.methodsAlreadyCached} already cached)` : '';
-  return `Saved ${s.methodsSaved} methods (${formatBytes(s.bytes)}) in ${(s.ms / 1000).toFixed(1)} s; ${s.skipped.length} skipped${already}`;
+  const text = `Saved ${s.methodsSaved} methods (${formatBytes(s.bytes)}) in ${(s.ms / 1000).toFixed(1)} s; ${s.skipped.length} skipped${already}`;
+  return s.captureNote ? `${text} (${s.captureNote})` : text;
 }
