@@ -4,6 +4,10 @@
 ms(t) = round((time_ns() - t) / 1e6; digits = 1)
 debug(xs...) = get(ENV, "JLC_DEBUG", "") != "" && (println(stderr, xs...); flush(stderr))
 
+# static_alloc must stay on: without it codegen's static_eval may not build the `(:name, LIB)` tuple of a ccall
+# like Base.PCRE's, and emits an always-throwing "ccall: first argument not a pointer" instead.
+codegen_params() = Base.CodegenParams(track_allocations = false, code_coverage = false, static_alloc = true, prefer_specsig = true)
+
 struct Entry
     signature::String
     mi::Core.MethodInstance

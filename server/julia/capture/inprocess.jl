@@ -8,9 +8,6 @@
 const CODEGEN_PARAMS = Ref{Base.CodegenParams}()
 const WINDOW_READY = Ref(false)
 
-# static_alloc must stay on: without it codegen's static_eval may not build the `(:name, LIB)` tuple of a ccall
-# like Base.PCRE's, and emits an always-throwing "ccall: first argument not a pointer" instead.
-codegen_params() = Base.CodegenParams(track_allocations = false, code_coverage = false, static_alloc = true, prefer_specsig = true)
 
 """
 jl_create_native reuses the inference result each CodeInstance holds and otherwise runs inference itself, which

@@ -5,6 +5,10 @@
 # packages' `__init__`), compiles the logged signatures with jl_create_native, lowers them with Julia's own passes
 # and writes module.bc, plan.bin and capture.json into job.outDir, then _exits before Julia would write its image.
 Base.reinit_stdio()   # stdio is not initialised in output mode
+# Output mode skips Base.__init__: the load path (for `using SHA` below and stdlibs) and Sys.STDLIB/BINDIR.
+Base.init_depot_path()
+Base.init_load_path()
+Sys.__init__()
 # Everything of the worker lives in its own module: Main receives only the replayed definitions.
 module CaptureWorker
 using SHA: sha1
@@ -29,9 +33,6 @@ function main_worker(jobpath::String)
     outdir = String(job["outDir"])
     mkpath(outdir)
     # Same package environment as the session, for `using` of stdlibs.
-    Base.init_depot_path()
-    Base.init_load_path()
-    Sys.__init__()            # Sys.STDLIB / BINDIR: output mode skips Base.__init__
     empty!(LOAD_PATH)
     append!(LOAD_PATH, String.(get(job, "loadPath", Any["@", "@v#.#", "@stdlib"])))
     project = get(job, "project", nothing)
@@ -41,7 +42,7 @@ function main_worker(jobpath::String)
     records, failed = replay(job["definitions"])
     timing["replayMs"] = ms(t)
     cand, skipped = resolve_all(String.(job["signatures"]), world_counter(), (s, w) -> resolve_signature(s, w; replayed = true))
-    result = capture(records, cand, skipped, outdir, create_native, timing)
+    result = capture(records, cand, skipped, outdir, mis -> create_native(mis, codegen_params()), timing)
     result["replay"] = failed
     result["workerMs"] = (time_ns() - t0) / 1e6
     open(io -> json_write(io, result), joinpath(outdir, "capture.json"), "w")
