@@ -13,6 +13,13 @@ export const repo = join(__dirname, '..', '..');
 export const workloads = join(repo, 'workloads');
 export const cliJs = join(repo, 'dist', 'cli.js');
 
+/** A private signing key for this test process and everything it starts (set JLCACHE_KEY_DIR to it in-process). */
+let keyDir: string | undefined;
+export function privateKeyDir(): string {
+  keyDir ??= tempDir('key');
+  return keyDir;
+}
+
 /** Temp directories made by `tempDir`, removed by `cleanupTemps` (call it from `after`). */
 const temps: string[] = [];
 
@@ -24,13 +31,7 @@ export function tempDir(label: string): string {
 
 export function cleanupTemps(): void {
   for (const d of temps.splice(0)) rmSync(d, { recursive: true, force: true });
-}
-
-/** A private signing key for this test process and everything it starts. */
-let keyDir: string | undefined;
-function privateKeyDir(): string {
-  keyDir ??= tempDir('key');
-  return keyDir;
+  keyDir = undefined;
 }
 
 export interface Exit {
