@@ -54,11 +54,21 @@ function is_type_name(f)
     return isdefined(Main, f) && getfield(Main, f) isa Type
 end
 
+"A block is replayed only when every part would be: one impure `const` or expression refuses it all."
+function block_kind(parts, kind::Symbol)
+    for a in parts
+        a isa LineNumberNode && continue
+        k = definition_kind(a)
+        (k === nothing || k === :impure_const) && return k
+    end
+    return kind
+end
+
 function definition_kind(ex)
     ex isa Expr || return nothing
-    ex.head === :toplevel && return all(a -> a isa LineNumberNode || definition_kind(a) !== nothing, ex.args) ? :toplevel : nothing
+    ex.head === :toplevel && return block_kind(ex.args, :toplevel)
     # A module body runs whatever it holds: only one made of definitions is replayed.
-    ex.head in (:module, :baremodule) && return all(a -> a isa LineNumberNode || definition_kind(a) !== nothing, ex.args[3].args) ? :module : nothing
+    ex.head in (:module, :baremodule) && return block_kind(ex.args[3].args, :module)
     # A package's `__init__` would run again in this process: only Julia's own standard libraries are loaded.
     ex.head in (:using, :import) && return all(stdlib_import, ex.args) ? ex.head : nothing
     ex.head === :macrocall && ex.args[1] === Symbol("@doc") && return definition_kind(ex.args[end])
