@@ -1,6 +1,5 @@
 // Shared by the fault tests (faults*.test.ts): the headless CLI as a real child process, and tools to damage,
 // forge and copy cache entries on disk the way a disk, a bug or another user would.
-import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { cpSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -8,10 +7,10 @@ import { dirname, join, relative } from 'node:path';
 import { loadOrCreateKey } from '../../server/src/cache/hmacKey.ts';
 import { withKey } from '../../server/src/cache/identity.ts';
 import { signMeta, type EntryMeta } from '../../server/src/cache/meta.ts';
+import { repo, run as runChild, workloads, type Exit } from '../helpers/cliRun.ts';
 
-export const repo = join(__dirname, '..', '..');
+export { repo, workloads };
 export const fixtures = join(repo, 'test', 'fixtures', 'faults');
-export const workloads = join(repo, 'workloads');
 
 /** A private signing key for everything these tests start: the user's real key is never touched. */
 export const keyDir = mkdtempSync(join(tmpdir(), 'jlcache-faults-key-'));
@@ -21,24 +20,11 @@ export function tempDir(label: string): string {
   return mkdtempSync(join(tmpdir(), `jlcache-faults-${label}-`));
 }
 
-export interface Exit {
-  code: number | null;
-  signal: NodeJS.Signals | null;
-  stdout: string;
-  stderr: string;
-}
+export type { Exit };
 
-/** Runs a command to its end. */
+/** Runs a command to its end, with these tests' environment unless told otherwise. */
 export function run(cmd: string, args: string[], opts: { env?: NodeJS.ProcessEnv } = {}): Promise<Exit> {
-  return new Promise((resolve, reject) => {
-    const p = spawn(cmd, args, { cwd: repo, env: opts.env ?? env, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    p.stdout.on('data', (d) => (stdout += d));
-    p.stderr.on('data', (d) => (stderr += d));
-    p.on('error', reject);
-    p.on('close', (code, signal) => resolve({ code, signal, stdout, stderr }));
-  });
+  return runChild(cmd, args, opts.env ?? env);
 }
 
 /** What `cli run FILE --json` reports (server/src/cli/runCommand.ts). */

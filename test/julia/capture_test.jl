@@ -14,15 +14,7 @@ using Libdl
 const JL = Main.JL
 include(joinpath(JL, "internals", "julia-1.5.3.jl"))
 include(joinpath(JL, "internals", "verified-builds.jl"))
-include(joinpath(JL, "capture", "records.jl"))
-include(joinpath(JL, "capture", "constdigest.jl"))
-include(joinpath(JL, "capture", "llvm.jl"))
-include(joinpath(JL, "capture", "signatures.jl"))
-include(joinpath(JL, "loader", "planformat.jl"))
-include(joinpath(JL, "capture", "describe.jl"))
-include(joinpath(JL, "loader", "pkgdigest.jl"))
-include(joinpath(JL, "capture", "reach.jl"))
-include(joinpath(JL, "capture", "requires.jl"))
+include(joinpath(JL, "capture", "modules.jl"))
 include(joinpath(JL, "capture", "imaging.jl"))
 end
 

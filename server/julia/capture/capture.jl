@@ -2,7 +2,6 @@
 # symbols, Julia's passes -> module.bc + plan.bin + the result that becomes capture.json.
 
 ms(t) = round((time_ns() - t) / 1e6; digits = 1)
-debug(xs...) = get(ENV, "JLC_DEBUG", "") != "" && (println(stderr, xs...); flush(stderr))
 
 # static_alloc must stay on: without it codegen's static_eval may not build the `(:name, LIB)` tuple of a ccall
 # like Base.PCRE's, and emits an always-throwing "ccall: first argument not a pointer" instead.

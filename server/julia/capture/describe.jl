@@ -14,8 +14,9 @@ mutable struct PlanWriter
     const_owner::Union{Nothing,IdDict{Any,Tuple{Module,Symbol,Vector{Int}}}}
     methods::Vector{Method}   # methods whose code is in the module: their roots hold literal objects
     root_owner::Union{Nothing,IdDict{Any,Tuple{Method,Int}}}
+    enums::Union{Nothing,Vector{Any}}   # the session's @enum types (literal_getter)
 end
-PlanWriter(methods::Vector{Method}) = PlanWriter(Vector{UInt8}[], Dict{Vector{UInt8},UInt32}(), IdDict{Any,UInt32}(), nothing, methods, nothing)
+PlanWriter(methods::Vector{Method}) = PlanWriter(Vector{UInt8}[], Dict{Vector{UInt8},UInt32}(), IdDict{Any,UInt32}(), nothing, methods, nothing, nothing)
 
 function node!(w::PlanWriter, op::UInt8, payload::Vector{UInt8})
     b = vcat(op, payload)
@@ -90,7 +91,6 @@ function encode_new(w::PlanWriter, @nospecialize(x))
     call = literal_getter(w, x)
     call === nothing || return node_refs!(w, OP_CALL, UInt32[], call)
     root = root_owner(w, x)
-    root === nothing || debug("root ", root[1], " #", root[2], ": ", typeof(x), " ", first(repr(x), 80))
     root === nothing || return node!(w, OP_METHODROOT, vcat(refs(encode(w, root[1]), encode(w, T)), refs(UInt32(root[2] - 1))))
     throw(Unsupported("no stable identity for a $(T) object (mutable, not reachable from a const global): " * first(repr(x), 60)))
 end
@@ -237,7 +237,8 @@ function literal_getter(w::PlanWriter, @nospecialize(x))
         call === nothing || return call
     end
     # `@enum E ...` defines `Base.Enums.namemap(::Type{E})` returning its Dict; inlined, only the Dict is left.
-    for T in user_enum_types()
+    w.enums === nothing && (w.enums = user_enum_types())
+    for T in w.enums
         Base.Enums.namemap(T) === x && return Any[Base.Enums.namemap, T]
     end
     return nothing

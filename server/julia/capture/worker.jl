@@ -15,17 +15,8 @@ using SHA: sha1
 const HERE = @__DIR__
 include(joinpath(HERE, "..", "internals", "julia-1.5.3.jl"))
 include(joinpath(HERE, "..", "agent", "src", "json.jl"))
-include(joinpath(HERE, "records.jl"))
-include(joinpath(HERE, "constdigest.jl"))
-include(joinpath(HERE, "llvm.jl"))
+include(joinpath(HERE, "modules.jl"))
 include(joinpath(HERE, "replay.jl"))
-include(joinpath(HERE, "signatures.jl"))
-include(joinpath(HERE, "..", "loader", "planformat.jl"))
-include(joinpath(HERE, "describe.jl"))
-include(joinpath(HERE, "..", "loader", "pkgdigest.jl"))
-include(joinpath(HERE, "reach.jl"))
-include(joinpath(HERE, "requires.jl"))
-include(joinpath(HERE, "capture.jl"))
 
 function main_worker(jobpath::String)
     t0 = time_ns()

@@ -42,7 +42,7 @@ export async function saveCompiledWork(session: JuliaSession, store: Store, opts
   if (fresh.length === 0) return { ...summary, ms: performance.now() - t0 };
 
   report(`compiling ${fresh.length} methods to native objects`, 15);
-  const replay = async () => ({ project: log.project, loadPath: log.loadPath, definitions: log.definitions });
+  const replay = { project: log.project, loadPath: log.loadPath, definitions: log.definitions };
   const capture = await runCapture(session, fresh, replay, { julia: opts.julia, sysimage: info.identity.sysimage });
   try {
     summary.capturePath = capture.path;

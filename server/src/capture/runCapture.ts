@@ -39,7 +39,7 @@ export interface CaptureResult {
   dispose(): Promise<void>;
 }
 
-export async function runCapture(session: JuliaSession, signatures: string[], replay: () => Promise<ReplayJob>, opts: CaptureOptions): Promise<CaptureResult> {
+export async function runCapture(session: JuliaSession, signatures: string[], replay: ReplayJob, opts: CaptureOptions): Promise<CaptureResult> {
   const dir = await mkdtemp(join(tmpdir(), 'jlcache-capture-'));
   const dispose = () => rm(dir, { recursive: true, force: true });
   try {
@@ -49,7 +49,7 @@ export async function runCapture(session: JuliaSession, signatures: string[], re
       dir, bitcode: join(dir, 'module.bc'), plan: join(dir, 'plan.bin'), record, path, why, ms: performance.now() - t0, dispose,
     });
     if (!('refused' in reply)) return done(reply, 'session');
-    return done(await runWorker(dir, { ...(await replay()), signatures }, opts), 'worker', reply.refused);
+    return done(await runWorker(dir, { ...replay, signatures }, opts), 'worker', reply.refused);
   } catch (e) {
     await dispose();
     throw e;

@@ -18,22 +18,13 @@ include("rpc.jl")
 include("compilelog.jl")
 include("display.jl")
 include("statements.jl")
-include(joinpath(CAPTURE, "records.jl"))
-include(joinpath(CAPTURE, "constdigest.jl"))
+# In-session capture (Save Compiled Work): precompiled with the agent, so a save pays no inference for it.
+include(joinpath(CAPTURE, "modules.jl"))
+include(joinpath(CAPTURE, "imaging.jl"))
+include(joinpath(CAPTURE, "inprocess.jl"))
 include("statementlog.jl")
 include("eval.jl")
 include("warmup.jl")
-# In-session capture (Save Compiled Work): precompiled with the agent, so a save pays no inference for it.
-include(joinpath(CAPTURE, "llvm.jl"))
-include(joinpath(CAPTURE, "signatures.jl"))
-include(joinpath(@__DIR__, "..", "..", "loader", "planformat.jl"))
-include(joinpath(CAPTURE, "describe.jl"))
-include(joinpath(@__DIR__, "..", "..", "loader", "pkgdigest.jl"))
-include(joinpath(CAPTURE, "reach.jl"))
-include(joinpath(CAPTURE, "requires.jl"))
-include(joinpath(CAPTURE, "capture.jl"))
-include(joinpath(CAPTURE, "imaging.jl"))
-include(joinpath(CAPTURE, "inprocess.jl"))
 
 const AGENT_DIR = @__DIR__
 const AGENT_MODULE_PREFIX = string(@__MODULE__) * "."       # in compile-log signatures of our own methods
