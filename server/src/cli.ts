@@ -6,14 +6,16 @@
 //   bench FILE.jl [--json]  cold session + save, then a fresh session with the cache: first-call numbers
 //   benchmark [--runs N] [--only shipped,forms,scaling]   the README's tables: shipped workloads (medians of N runs),
 //                           the everyday-forms corpus and the scaling series
+//   cache key | cache push|pull --cache DIR --remote URL [--trust KEY]... [--auth-env VAR] [--json]   the team cache
 // Options: --julia PATH (default: $JULIA, else `julia` on PATH).
 import { demoCommand } from './cli/demoCommand.ts';
 import { evalCommand } from './cli/evalCommand.ts';
 import { runCommand } from './cli/runCommand.ts';
 import { benchCommand, benchmarkCommand } from './cli/benchCommand.ts';
+import { cacheCommand } from './cli/cacheCommand.ts';
 import type { CliOptions } from './cli/cliSession.ts';
 
-const USAGE = 'usage: cli.js eval FILE.jl [--json] | run FILE.jl [--cache DIR] [--save] [--json] | bench FILE.jl [--json] | benchmark [--runs N] [--only shipped,forms,scaling] | demo [--json]   (options: --julia PATH)';
+const USAGE = 'usage: cli.js eval FILE.jl [--json] | run FILE.jl [--cache DIR] [--save] [--json] | bench FILE.jl [--json] | benchmark [--runs N] [--only shipped,forms,scaling] | demo [--json] | cache key | cache push|pull --cache DIR --remote URL [--trust KEY]... [--auth-env VAR] [--json]   (options: --julia PATH)';
 
 export function parseArgs(argv: string[]): { command: string; file?: string; options: CliOptions } {
   const options: CliOptions = { json: false };
@@ -25,6 +27,15 @@ export function parseArgs(argv: string[]): { command: string; file?: string; opt
     else if (arg === '--cache') {
       options.cacheDir = argv[++i];
       if (!options.cacheDir) throw new Error('--cache needs a directory');
+    } else if (arg === '--remote' || arg === '--auth-env') {
+      const value = argv[++i];
+      if (!value) throw new Error(`${arg} needs a value`);
+      if (arg === '--remote') options.remoteUrl = value;
+      else options.authHeaderEnv = value;
+    } else if (arg === '--trust') {
+      const key = argv[++i];
+      if (!key) throw new Error('--trust needs a public key (ed25519:...)');
+      (options.trustedKeys ??= []).push(key);
     } else if (arg === '--julia') {
       options.juliaPath = argv[++i];
       if (!options.juliaPath) throw new Error('--julia needs a path');
@@ -41,6 +52,7 @@ export function parseArgs(argv: string[]): { command: string; file?: string; opt
   if (!command) throw new Error('no command given');
   if (extra.length > 0) throw new Error(`unexpected arguments: ${extra.join(' ')}`);
   if ((command === 'eval' || command === 'run' || command === 'bench') && !file) throw new Error(`${command} needs a FILE.jl`);
+  if (command === 'cache' && !file) throw new Error('cache needs key, push or pull');
   if (command === 'demo' && file) throw new Error('demo takes no file');
   return { command, file, options };
 }
@@ -65,6 +77,8 @@ async function main(argv: string[]): Promise<number> {
       return benchmarkCommand(options);
     case 'demo':
       return demoCommand(options);
+    case 'cache':
+      return cacheCommand(file!, options);
     default:
       process.stderr.write(`unknown command ${command}\n${USAGE}\n`);
       return 2;

@@ -3,7 +3,8 @@
 // follow a symlink at the target) and are flushed to disk before they are renamed into place.
 import { createHash } from 'node:crypto';
 import { constants } from 'node:fs';
-import { lstat, open, readdir, rename, rm } from 'node:fs/promises';
+import { randomBytes } from 'node:crypto';
+import { link, lstat, open, readdir, rename, rm, unlink } from 'node:fs/promises';
 import * as path from 'node:path';
 import { errnoCode } from './result.ts';
 import { pauseAt } from './testPause.ts';
@@ -53,6 +54,22 @@ export async function writeNewFile(file: string, data: Buffer | string, mode = 0
     await fh.sync();
   } finally {
     await fh.close();
+  }
+}
+
+/**
+ * Creates `file` with `data` (mode 0600) only if it does not exist: written completely under a temp name, then
+ * linked into place, so no reader sees it half-written; if another process won the race, theirs is kept.
+ */
+export async function publishNewFile(file: string, data: string): Promise<void> {
+  const tmp = `${file}.${process.pid}.${randomBytes(6).toString('hex')}.tmp`;
+  await writeNewFile(tmp, data, 0o600);
+  try {
+    await link(tmp, file);
+  } catch (e) {
+    if (errnoCode(e) !== 'EEXIST') throw e;
+  } finally {
+    await unlink(tmp);
   }
 }
 

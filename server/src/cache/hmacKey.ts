@@ -2,10 +2,10 @@
 // ~/.config/julia-compiled-cache/key, mode 0600, created on first use), so a cache directory that was cloned
 // with a repository or copied from another user carries no valid signature and is never loaded.
 import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
-import { link, lstat, mkdir, unlink } from 'node:fs/promises';
+import { lstat, mkdir } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import * as path from 'node:path';
-import { readRegularFile, sha256Hex, writeNewFile } from './files.ts';
+import { publishNewFile, readRegularFile, sha256Hex } from './files.ts';
 import { errnoCode, fail, ok, type Result } from './result.ts';
 
 export interface SigningKey {
@@ -28,7 +28,7 @@ export async function loadOrCreateKey(dir = defaultKeyDir()): Promise<Result<Sig
   for (let attempt = 0; attempt < 3; attempt++) {
     const read = await readKey(file);
     if (read !== 'missing') return read;
-    await createKey(file);
+    await publishNewFile(file, `${randomBytes(32).toString('hex')}\n`);
   }
   return fail(`could not create the cache signing key ${file}`);
 }
@@ -53,19 +53,6 @@ async function readKey(file: string): Promise<Result<SigningKey> | 'missing'> {
   if (!/^[0-9a-f]{64}$/.test(text)) return fail(`the cache signing key ${file} is damaged; delete it (saved entries will be rebuilt)`);
   const secret = Buffer.from(text, 'hex');
   return { ok: true, value: { secret, id: sha256Hex(Buffer.concat([Buffer.from('jlcache key id\0'), secret])).slice(0, 16), file } };
-}
-
-/** Writes a fresh key completely, then links it into place; if another process won the race, keeps theirs. */
-async function createKey(file: string): Promise<void> {
-  const tmp = `${file}.${process.pid}.${randomBytes(6).toString('hex')}.tmp`;
-  await writeNewFile(tmp, `${randomBytes(32).toString('hex')}\n`, 0o600);
-  try {
-    await link(tmp, file);
-  } catch (e) {
-    if (errnoCode(e) !== 'EEXIST') throw e;
-  } finally {
-    await unlink(tmp);
-  }
 }
 
 export function hmacHex(key: SigningKey, text: string): string {

@@ -1,4 +1,4 @@
-// Test-only stop points inside a cache write. With JLC_TEST_PAUSE_AT=<point> in its environment, a process that
+// Test-only stop points inside a cache write (and a team cache push). With JLC_TEST_PAUSE_AT=<point> in its environment, a process that
 // reaches that step prints "paused <point>" on stderr (stdout may be the language server's protocol stream) and
 // then blocks for good, so a test can SIGKILL it exactly there (storeConcurrency.test.ts, faultsSave.test.ts)
 // instead of hoping a timed kill lands mid-save. Without the variable, which is always the case outside tests,
@@ -23,7 +23,13 @@ export const PAUSE_POINTS = [
 
 export type PausePoint = (typeof PAUSE_POINTS)[number];
 
-export function pauseAt(point: PausePoint): void {
+/** The steps of a team cache push (server/src/remote/push.ts), in order. */
+export const REMOTE_PAUSE_POINTS = [
+  'remote-upload-half', // half of a blob's body sent, the rest not
+  'remote-blobs-pushed', // an entry's blobs are on the server, its manifest not yet
+] as const;
+
+export function pauseAt(point: PausePoint | (typeof REMOTE_PAUSE_POINTS)[number]): void {
   if (process.env.JLC_TEST_PAUSE_AT !== point) return;
   writeSync(2, `paused ${point}\n`);
   // Blocks the event loop too, so no later step (timer, promise, exit handler) can run before the kill.

@@ -11,8 +11,12 @@ export interface CliOptions {
   save?: boolean;
   /** benchmark: runs per workload (medians). */
   runs?: number;
-  /** benchmark: which tables (shipped, forms, scaling); all by default. */
+  /** benchmark: which tables (shipped, forms, scaling, remote); all by default. */
   sections?: string[];
+  /** cache push / pull: the team cache's URL, the keys trusted besides one's own, the auth header's variable. */
+  remoteUrl?: string;
+  trustedKeys?: string[];
+  authHeaderEnv?: string;
 }
 
 export async function withSession<T>(options: CliOptions, body: (session: JuliaSession) => Promise<T>): Promise<T> {
