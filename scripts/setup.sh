@@ -78,6 +78,16 @@ install_e2e_deps() {
   [ ${#need[@]} = 0 ] || { log "installing ${need[*]}"; apt_install "${need[@]}"; }
 }
 
+# The team cache tests and benchmark run a throwaway nginx (its DAV module serves the Bazel remote cache protocol).
+install_nginx() {
+  if [ -x /usr/sbin/nginx ] || command -v nginx >/dev/null; then return 0; fi
+  is_debian || { echo "the team cache tests need nginx with its DAV module (http_dav_module)" >&2; return 1; }
+  log "installing nginx"
+  apt_install nginx
+  # The package starts a system-wide server on port 80 where init allows it; the tests start their own.
+  if command -v systemctl >/dev/null && systemctl is-active --quiet nginx 2>/dev/null; then $SUDO systemctl disable --now nginx >/dev/null 2>&1 || true; fi
+}
+
 install_npm() {
   if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
     log "npm ci"
@@ -94,6 +104,7 @@ build_loader() {
 install_julia
 install_libunwind
 if [ "${E2E:-0}" = 1 ]; then install_e2e_deps; fi
+install_nginx
 install_npm
 build_loader
 log "ready"
