@@ -2,11 +2,11 @@
 import * as vscode from 'vscode';
 import { WorkDoneProgress, type LanguageClient } from 'vscode-languageclient/node';
 import {
-  ClearCacheRequest, DeleteCacheEntryRequest, InterruptRequest, RestartSessionRequest, SaveCompiledWorkRequest,
-  StartSessionRequest, StopSessionRequest, type CacheEntryInfo, type SaveSummary,
+  ClearCacheRequest, DeleteCacheEntryRequest, InterruptRequest, PullTeamCacheRequest, PushCompiledWorkRequest, RestartSessionRequest,
+  SaveCompiledWorkRequest, StartSessionRequest, StopSessionRequest, type CacheEntryInfo, type SaveSummary, type TeamCacheSummary,
 } from '../../shared/src/protocol.ts';
 import type { CacheView } from './cacheView.ts';
-import { saveSummaryText } from './format.ts';
+import { saveSummaryText, teamCacheSummaryText } from './format.ts';
 import { isInputComplete } from './inputComplete.ts';
 import { errorMessage } from './languageClient.ts';
 import type { ReplTerminal } from './replTerminal.ts';
@@ -28,6 +28,8 @@ export function registerCommands(ctx: CommandContext): vscode.Disposable[] {
     'juliaCache.executeSelectionOrLine': () => executeSelectionOrLine(repl),
     'juliaCache.executeFile': () => executeFile(repl),
     'juliaCache.saveCompiledWork': () => saveCompiledWork(client, log),
+    'juliaCache.pushCompiledWork': () => teamCache('Pushed', () => client.sendRequest(PushCompiledWorkRequest.type), log),
+    'juliaCache.pullTeamCache': () => teamCache('Pulled', () => client.sendRequest(PullTeamCacheRequest.type), log),
     'juliaCache.clearCache': () => clearCache(client),
     'juliaCache.deleteCacheEntry': (entry?: CacheEntryInfo) => deleteEntry(client, entry),
     'juliaCache.refreshCacheView': () => ctx.cacheView.refresh(),
@@ -115,6 +117,16 @@ async function saveCompiledWork(client: LanguageClient, log: vscode.LogOutputCha
     for (const s of summary.skipped) log.info(`  ${s.signature}: ${s.reason}`);
     log.show();
   }
+}
+
+async function teamCache(verb: 'Pushed' | 'Pulled', send: () => Promise<TeamCacheSummary>, log: vscode.LogOutputChannel): Promise<void> {
+  const title = verb === 'Pushed' ? 'Julia: pushing compiled work to the team cache' : 'Julia: pulling the team cache';
+  const summary = await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title }, () => request(send));
+  if (!summary) return;
+  const text = teamCacheSummaryText(verb, summary);
+  log.info(text);
+  for (const p of summary.problems) log.warn(p);
+  void vscode.window.showInformationMessage(text);
 }
 
 async function clearCache(client: LanguageClient): Promise<void> {

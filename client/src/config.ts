@@ -15,6 +15,12 @@ export function readSettings(): ServerSettings {
     autoStart: c.get<boolean>('autoStart', defaultSettings.autoStart),
     maxCacheMB: c.get<number>('maxCacheMB', defaultSettings.maxCacheMB),
     trusted,
+    remoteUrl: c.get<string>('remote.url', defaultSettings.remoteUrl).trim(),
+    remotePull: c.get<boolean>('remote.pull', defaultSettings.remotePull),
+    remotePush: c.get<boolean>('remote.push', defaultSettings.remotePush),
+    remotePullBudgetMs: c.get<number>('remote.pullBudgetMs', defaultSettings.remotePullBudgetMs),
+    remoteTrustedKeys: c.get<string[]>('remote.trustedKeys', defaultSettings.remoteTrustedKeys),
+    remoteAuthHeaderEnv: c.get<string>('remote.authHeaderEnv', defaultSettings.remoteAuthHeaderEnv).trim(),
   };
 }
 

@@ -1,5 +1,5 @@
 // Small human-readable formatters shared by the status bar, the cache view and the messages.
-import type { SaveSummary } from '../../shared/src/protocol.ts';
+import type { SaveSummary, TeamCacheSummary } from '../../shared/src/protocol.ts';
 
 export function formatMs(ms: number): string {
   if (ms < 1000) return `${Math.round(ms)} ms`;
@@ -27,4 +27,11 @@ export function saveSummaryText(s: SaveSummary): string {
   const already = s.methodsAlreadyCached ? ` (${s.methodsAlreadyCached} already cached)` : '';
   const text = `Saved ${s.methodsSaved} methods (${formatBytes(s.bytes)}) in ${(s.ms / 1000).toFixed(1)} s; ${s.skipped.length} skipped${already}`;
   return s.captureNote ? `${text} (${s.captureNote})` : text;
+}
+
+/** The message after Push Compiled Work / Pull Team Cache, e.g. "Pulled 2 entries (290 KB) in 0.3 s; 1 refused". */
+export function teamCacheSummaryText(verb: 'Pushed' | 'Pulled', s: TeamCacheSummary): string {
+  const refused = s.problems.length ? `; ${s.problems.length} ${verb === 'Pulled' ? 'refused' : 'unreadable'} (see Output)` : '';
+  const next = verb === 'Pulled' && s.entries > 0 ? ': they load in the next session' : '';
+  return `${verb} ${s.entries} entries (${formatBytes(s.bytes)}) in ${(s.ms / 1000).toFixed(1)} s, ${s.present} already there${refused}${next}`;
 }

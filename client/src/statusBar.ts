@@ -80,6 +80,7 @@ export class StatusBar implements vscode.Disposable {
       md.appendMarkdown('\n');
     }
     md.appendMarkdown(`**Compiled cache**: ${cacheDetails(s.cache)}\n\n`);
+    if (s.cache.teamCache) md.appendMarkdown(`**Team cache**: ${escape(s.cache.teamCache)}\n\n`);
     md.appendMarkdown('[Open REPL](command:juliaCache.openRepl) · [Show Output](command:juliaCache.showOutput) · ');
     md.appendMarkdown('[Restart Session](command:juliaCache.restartSession)');
     return md;

@@ -2,7 +2,7 @@
 // cache when a session started. The real implementation is wired in by main.ts; until then every request answers
 // "cache not available".
 import { ResponseError, type WorkDoneProgressReporter } from 'vscode-languageserver/node';
-import type { CacheEntryInfo, SaveSummary } from '../../shared/src/protocol.ts';
+import type { CacheEntryInfo, SaveSummary, TeamCacheSummary } from '../../shared/src/protocol.ts';
 import type { SessionEvalResult } from './session/agentProtocol.ts';
 import type { JuliaSession } from './session/juliaSession.ts';
 
@@ -11,6 +11,9 @@ export interface CacheService {
   cacheEntries(): Promise<CacheEntryInfo[]>;
   deleteCacheEntry(id: string): Promise<CacheEntryInfo[]>;
   clearCache(): Promise<void>;
+  /** The team cache (julia.cache.remote.url): publish the local entries, fetch trusted ones. */
+  pushCompiledWork(): Promise<TeamCacheSummary>;
+  pullTeamCache(): Promise<TeamCacheSummary>;
   /** Called after each successful session start (e.g. to load valid entries); reports through session.setCacheStatus. */
   sessionStarted?(session: JuliaSession): Promise<void>;
   /** Called with each finished evaluation before it is returned (fills timing.coldMs/savedMs when the cache saved time). */
@@ -29,4 +32,6 @@ export const unavailableCacheService: CacheService = {
   cacheEntries: async () => unavailable(),
   deleteCacheEntry: async () => unavailable(),
   clearCache: async () => unavailable(),
+  pushCompiledWork: async () => unavailable(),
+  pullTeamCache: async () => unavailable(),
 };

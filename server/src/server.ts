@@ -20,6 +20,8 @@ import {
   EvaluationFinishedNotification,
   InterruptRequest,
   OutputNotification,
+  PullTeamCacheRequest,
+  PushCompiledWorkRequest,
   RestartSessionRequest,
   SaveCompiledWorkRequest,
   ServerCommands,
@@ -175,6 +177,8 @@ export function startServer(connection: Connection, options: ServerOptions = {})
       await cache.clearCache().finally(() => lenses.refresh());
       return null;
     },
+    pushCompiledWork: () => cache.pushCompiledWork(),
+    pullTeamCache: () => cache.pullTeamCache().finally(() => lenses.refresh()),
   };
 
   const handle = (action: Action) => async (params: unknown) => {
@@ -200,6 +204,8 @@ export function startServer(connection: Connection, options: ServerOptions = {})
   connection.onRequest(CacheEntriesRequest.type.method, handle0(actions.cacheEntries));
   connection.onRequest(DeleteCacheEntryRequest.type.method, handle(actions.deleteCacheEntry));
   connection.onRequest(ClearCacheRequest.type.method, handle0(actions.clearCache));
+  connection.onRequest(PushCompiledWorkRequest.type.method, handle0(actions.pushCompiledWork));
+  connection.onRequest(PullTeamCacheRequest.type.method, handle0(actions.pullTeamCache));
 
   connection.onRequest(ExecuteCommandRequest.type.method, async (params: ExecuteCommandParams) => {
     const name = (Object.keys(ServerCommands) as (keyof typeof ServerCommands)[]).find((key) => ServerCommands[key] === params?.command);

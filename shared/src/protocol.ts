@@ -14,6 +14,8 @@ export interface CacheStatus {
   loadMs?: number;
   /** Why there is no usable cache (rejected / disabled), in words a user can act on. */
   reason?: string;
+  /** What the team cache pull at session start did (julia.cache.remote.*), in words. */
+  teamCache?: string;
 }
 
 export interface SessionStatus {
@@ -84,6 +86,19 @@ export interface SaveSummary {
   captureNote?: string;
 }
 
+/** What Push Compiled Work or Pull Team Cache did. */
+export interface TeamCacheSummary {
+  /** Entries uploaded, or downloaded and written to the local cache. */
+  entries: number;
+  /** Entries the other side already had. */
+  present: number;
+  /** Bytes sent (push) or received (pull). */
+  bytes: number;
+  ms: number;
+  /** One sentence per entry that was refused (pull) or could not be read (push), with the reason. */
+  problems: string[];
+}
+
 export interface CacheEntryInfo {
   id: string;
   /** Human readable: the entry's main method signatures. */
@@ -142,6 +157,14 @@ export namespace DeleteCacheEntryRequest {
 export namespace ClearCacheRequest {
   export const type = new RequestType0<void, void>('julia/clearCache');
 }
+export namespace PushCompiledWorkRequest {
+  /** Publishes the valid local entries to the team cache (julia.cache.remote.url), signed with the user's key. */
+  export const type = new RequestType0<TeamCacheSummary, void>('julia/pushCompiledWork');
+}
+export namespace PullTeamCacheRequest {
+  /** Fetches entries signed by trusted keys into the local cache; they load in the next session. */
+  export const type = new RequestType0<TeamCacheSummary, void>('julia/pullTeamCache');
+}
 
 export namespace SessionStatusNotification {
   export const type = new NotificationType<SessionStatus>('julia/sessionStatus');
@@ -168,6 +191,8 @@ export const ServerCommands = {
   sessionStatus: 'julia.server.sessionStatus',
   cacheEntries: 'julia.server.cacheEntries',
   clearCache: 'julia.server.clearCache',
+  pushCompiledWork: 'julia.server.pushCompiledWork',
+  pullTeamCache: 'julia.server.pullTeamCache',
 } as const;
 
 /** Settings under the `julia.cache` prefix... see package.json contributes.configuration. Sent as initializationOptions. */
@@ -185,6 +210,16 @@ export interface ServerSettings {
   maxCacheMB: number;
   /** Whether the workspace is trusted (VS Code Workspace Trust); nothing runs by itself when false. */
   trusted: boolean;
+  /** Team cache server (Bazel remote cache HTTP protocol); empty: none. */
+  remoteUrl: string;
+  /** Pull from it when a session starts, within remotePullBudgetMs; push after each save. */
+  remotePull: boolean;
+  remotePush: boolean;
+  remotePullBudgetMs: number;
+  /** `ed25519:<base64>` public keys whose entries are installed; the user's own key is always trusted. */
+  remoteTrustedKeys: string[];
+  /** Name of an environment variable holding the auth header (`Name: value`); the header itself is never a setting. */
+  remoteAuthHeaderEnv: string;
 }
 
 export const defaultSettings: ServerSettings = {
@@ -195,4 +230,10 @@ export const defaultSettings: ServerSettings = {
   autoStart: true,
   maxCacheMB: 512,
   trusted: true,
+  remoteUrl: '',
+  remotePull: true,
+  remotePush: true,
+  remotePullBudgetMs: 1000,
+  remoteTrustedKeys: [],
+  remoteAuthHeaderEnv: '',
 };

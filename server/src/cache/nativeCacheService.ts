@@ -1,14 +1,16 @@
 // The LSP server's CacheService: Save Compiled Work, the cache view's listing, delete and clear, and the automatic
-// reload when a session starts (only in a trusted workspace with autoLoad on).
+// reload when a session starts (only in a trusted workspace with autoLoad on), preceded by a team cache pull when one
+// is configured (remote/teamCacheFlows.ts).
 import { ResponseError, type WorkDoneProgressReporter } from 'vscode-languageserver/node';
-import type { CacheEntryInfo, SaveSummary } from '../../../shared/src/protocol.ts';
+import type { CacheEntryInfo, SaveSummary, TeamCacheSummary } from '../../../shared/src/protocol.ts';
 import { CacheChangedNotification } from '../../../shared/src/protocol.ts';
 import type { CacheService } from '../cacheService.ts';
 import type { ServerContext } from '../server.ts';
 import type { SessionEvalResult } from '../session/agentProtocol.ts';
 import type { JuliaSession } from '../session/juliaSession.ts';
 import { loadCache } from './loadFlow.ts';
-import { proveSavedEntry } from './prove.ts';
+import { TeamCacheFlows } from '../remote/teamCacheFlows.ts';
+import { ensureProven, proveSavedEntry } from './prove.ts';
 import { saveCompiledWork } from './saveFlow.ts';
 import { openSessionStore } from './sessionStore.ts';
 import { readColdTimes, SavedTime } from './statementTimes.ts';
@@ -30,6 +32,7 @@ export function createNativeCacheService(ctx: ServerContext): CacheService {
     return s.value;
   };
   const changed = () => void connection.sendNotification(CacheChangedNotification.type, {});
+  const team = new TeamCacheFlows(settings, { info: (m) => connection.console.info(m), warn: (m) => connection.console.warn(m) });
 
   return {
     async saveCompiledWork(progress: WorkDoneProgressReporter): Promise<SaveSummary> {
@@ -50,8 +53,13 @@ export function createNativeCacheService(ctx: ServerContext): CacheService {
           const methods = (cache.state === 'none' ? cache.methods : 0) + summary.methodsSaved;
           session.setCacheStatus({ state: 'none', methods, bytes: cache.bytes + summary.bytes, reason: `${methods} methods saved: they load in the next session` });
         }
-        // Prove the new entry now, in the background (prove.ts).
-        if (entryId) void proveSavedEntry(target, entryId, { session }).then(changed);
+        // Prove the new entry now, in the background (prove.ts); once proven it goes to the team cache, if any.
+        if (entryId) {
+          void proveSavedEntry(target, entryId, { session }).then((proof) => {
+            changed();
+            if (proof.usable.length > 0) team.pushInBackground(target, entryId);
+          });
+        }
         return summary;
       } catch (e) {
         if (e instanceof ResponseError) throw e;
@@ -79,6 +87,22 @@ export function createNativeCacheService(ctx: ServerContext): CacheService {
       if (!r.ok) throw new ResponseError(CACHE_ERROR, r.error);
       changed();
     },
+    async pushCompiledWork(): Promise<TeamCacheSummary> {
+      const r = await team.push(await store());
+      if (!r.ok) throw new ResponseError(CACHE_ERROR, `Push Compiled Work failed: ${r.error}`);
+      return r.value;
+    },
+    async pullTeamCache(): Promise<TeamCacheSummary> {
+      const target = await store();
+      const r = await team.pullNow(target);
+      if (!r.ok) throw new ResponseError(CACHE_ERROR, `Pull Team Cache failed: ${r.error}`);
+      const { pulled, ...summary } = r.value;
+      changed();
+      // Proven now, like a saved entry, so the next session's start is not delayed by it.
+      const listed = await target.listEntries();
+      if (listed.ok && pulled.length) void ensureProven(target, listed.value.filter((e) => pulled.includes(e.id)), { session }).then(changed);
+      return summary;
+    },
     evaluated(s: JuliaSession, result: SessionEvalResult): void {
       savedTime.get(s)?.annotate(result.timing, result.statements);
     },
@@ -95,9 +119,11 @@ export function createNativeCacheService(ctx: ServerContext): CacheService {
         return;
       }
       s.setCacheStatus({ state: 'loading', methods: 0, bytes: 0 });
+      const pulled = await team.pullAtStart(opened.value);
+      if (pulled?.pulled.length) changed();
       const outcome = await loadCache(s, opened.value);
       for (const p of outcome.problems) connection.console.warn(`cache: ${p}`);
-      s.setCacheStatus(outcome.status);
+      s.setCacheStatus({ ...outcome.status, ...(pulled ? { teamCache: pulled.text } : {}) });
       if (outcome.status.state === 'loaded') savedTime.set(s, new SavedTime(await readColdTimes(opened.value)));
     },
   };

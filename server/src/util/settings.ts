@@ -3,7 +3,7 @@
 import { defaultSettings, type ServerSettings } from '../../../shared/src/protocol.ts';
 
 export function readSettings(raw: unknown): { settings: ServerSettings; problems: string[] } {
-  const settings: ServerSettings = { ...defaultSettings, juliaArgs: [...defaultSettings.juliaArgs] };
+  const settings: ServerSettings = { ...defaultSettings, juliaArgs: [...defaultSettings.juliaArgs], remoteTrustedKeys: [] };
   const problems: string[] = [];
   if (raw === undefined || raw === null) return { settings, problems };
   if (typeof raw !== 'object' || Array.isArray(raw)) {
@@ -25,5 +25,11 @@ export function readSettings(raw: unknown): { settings: ServerSettings; problems
   take('autoStart', isBool, 'true or false');
   take('maxCacheMB', (v) => typeof v === 'number' && Number.isFinite(v) && v > 0, 'a positive number');
   take('trusted', isBool, 'true or false');
+  take('remoteUrl', isString, 'a string');
+  take('remotePull', isBool, 'true or false');
+  take('remotePush', isBool, 'true or false');
+  take('remotePullBudgetMs', (v) => typeof v === 'number' && Number.isFinite(v) && v >= 0, 'a number of milliseconds');
+  take('remoteTrustedKeys', (v) => Array.isArray(v) && v.every(isString), 'an array of strings');
+  take('remoteAuthHeaderEnv', (v) => isString(v) && /^[A-Za-z_][A-Za-z0-9_]*$|^$/.test(v as string), 'an environment variable name');
   return { settings, problems };
 }
