@@ -5,6 +5,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import { describeFunctions, functionOf } from '../../server/src/codeLens/describe.ts';
+import { moduleOfFile } from '../../server/src/codeLens/fileModule.ts';
 import { findFunctions, splitTopLevel, statementHash } from '../../server/src/codeLens/scanner.ts';
 import { libunwindDir } from '../../server/src/util/repoRoot.ts';
 
@@ -24,8 +25,8 @@ describe('code lens scanner', () => {
       '28 Main.fast', // @inline
       '31 Main.typed',
       '35 Main.long_short', // short form over two lines
-      '46 Main.Inner.helper', // inside a simple module
-      '47 Main.Inner.run',
+      '46 Inner.helper', // inside a simple module (the compile log prints modules below Main without `Main.`)
+      '47 Inner.run',
       '55 Base.show', // a method of another module's function
     ]);
   });
@@ -58,6 +59,12 @@ describe('code lens scanner', () => {
     const [f, g] = findFunctions(text);
     assert.equal(f.statementHash, statementHash('module M\nf(x) = 1\nend'));
     assert.equal(g.statementHash, statementHash('g(x) = 2 # two'));
+  });
+
+  test('a file included into a module: functions qualified by it, statements hashed with it, as the agent does', () => {
+    const [area] = findFunctions('"doc"\narea(r) = r.w * r.h\n', 'Main.Geo');
+    assert.deepEqual(area, { name: 'Geo.area', own: true, line: 1, statementHash: statementHash('"doc"\narea(r) = r.w * r.h', 'Main.Geo') });
+    assert.notEqual(area.statementHash, statementHash('"doc"\narea(r) = r.w * r.h'));
   });
 
   test('unbalanced or odd input does not throw', () => {
@@ -107,6 +114,35 @@ describe('code lens text', () => {
     assert.deepEqual(describeFunctions(two, [], stored).map((r) => r.cache), ['cached', 'not cached']);
     const edited = findFunctions('p(x::Int) = 10\np(x::String) = 2\n');
     assert.deepEqual(describeFunctions(edited, [], stored).map((r) => r.cache), ['stale', 'stale']);
+  });
+
+  test('an included file: cached through its `def:<file>:<hash>` requirements, stale when its definition changed', () => {
+    const file = '/w/geo/measure.jl';
+    const text = 'area(r) = r.w * r.h\ntotal(s) = sum(area, s)\n';
+    const [area, total] = findFunctions(text, 'Main.Geo');
+    const stored = [
+      { signature: 'Tuple{typeof(Geo.area), Geo.Rect}', requires: ['stmt:1111', `def:${file}:${area.statementHash}`] },
+      { signature: 'Tuple{typeof(Geo.total), Array{Geo.Rect, 1}}', requires: ['stmt:1111', `def:${file}:${total.statementHash}`, `def:${file}:${area.statementHash}`] },
+    ];
+    assert.deepEqual(describeFunctions([area, total], [], stored, file).map((r) => r.cache), ['cached', 'cached']);
+    assert.deepEqual(describeFunctions([area, total], [], stored, '/w/other.jl').map((r) => r.cache), ['stale', 'stale'], 'another file\'s definitions');
+    const edited = findFunctions(text.replace('r.w * r.h', 'r.w * r.h + 1'), 'Main.Geo');
+    assert.deepEqual(describeFunctions(edited, [], stored, file).map((r) => r.cache), ['stale', 'cached']);
+  });
+
+  test('the module of an included file: where the session included it, else where the cached methods from it live', () => {
+    const file = '/w/geo/measure.jl';
+    const text = 'area(r) = r.w * r.h\nmodule Inner\nf() = 1\nend\n';
+    const included = [{ file, module: 'Main.Geo' }];
+    assert.equal(moduleOfFile(file, text, included, []), 'Main.Geo');
+    assert.equal(moduleOfFile(file, text, [], []), 'Main', 'nothing known: evaluated in Main');
+    const fromCache = [
+      { signature: 'Tuple{typeof(Geo.Inner.f)}', requires: [`def:${file}:abcd`] },
+      { signature: 'Tuple{typeof(Geo.area), Int64}', requires: [`def:${file}:ef01`] },
+      { signature: 'Tuple{typeof(Main.area), Int64}', requires: ['stmt:2345'] }, // not from this file
+    ];
+    assert.equal(moduleOfFile(file, text, [], fromCache), 'Main.Geo');
+    assert.equal(moduleOfFile('/w/else.jl', text, [], fromCache), 'Main');
   });
 
   test('function names from signatures', () => {

@@ -12,11 +12,21 @@ import {
   type ServerCapabilities,
 } from 'vscode-languageserver/node';
 import { TextDocument } from 'vscode-languageserver-textdocument';
+import { fileURLToPath } from 'node:url';
 import { ServerCommands } from '../../../shared/src/protocol.ts';
+import type { SessionLog } from '../cache/saveFlow.ts';
 import { openSessionStore, type StoreSettings } from '../cache/sessionStore.ts';
 import type { JuliaSession } from '../session/juliaSession.ts';
 import { describeFunctions, type CachedMethod, type CompiledRecord } from './describe.ts';
+import { moduleOfFile, type IncludedFile } from './fileModule.ts';
 import { findFunctions } from './scanner.ts';
+
+/** What the lenses need of the agent's session log. */
+interface LogView {
+  pid: number;
+  compiled: CompiledRecord[];
+  included: IncludedFile[];
+}
 
 /** Requests for lenses come in bursts (several files, each edit): one refresh for a burst of changes. */
 const REFRESH_DELAY_MS = 150;
@@ -31,8 +41,8 @@ export class CodeLensProvider {
   private store: StoreSettings | undefined;
   private refreshSupported = false;
   private refreshTimer: NodeJS.Timeout | undefined;
-  /** The last compile log read, per session process: used while the session is busy (the agent answers in turn). */
-  private log: { pid: number; compiled: CompiledRecord[] } | undefined;
+  /** The last session log read, per session process: used while the session is busy (the agent answers in turn). */
+  private log: LogView | undefined;
 
   constructor(private readonly connection: Connection) {
     this.documents.listen(connection);
@@ -41,7 +51,7 @@ export class CodeLensProvider {
       const doc = this.documents.get(params.textDocument.uri);
       if (!doc) return [];
       try {
-        return await this.lenses(doc.getText());
+        return await this.lenses(doc.getText(), filePath(doc.uri));
       } catch (e) {
         connection.console.warn(`code lens: ${e instanceof Error ? e.message : String(e)}`);
         return [];
@@ -69,14 +79,15 @@ export class CodeLensProvider {
     }, REFRESH_DELAY_MS);
   }
 
-  private async lenses(text: string): Promise<CodeLens[]> {
+  private async lenses(text: string, file: string | undefined): Promise<CodeLens[]> {
     const session = this.session;
     const pid = session?.agentInfo?.pid;
     if (!session || !pid || !['idle', 'busy'].includes(session.status().state)) return [];
-    const defs = findFunctions(text);
-    if (defs.length === 0) return [];
-    const [compiled, cached] = await Promise.all([this.compiled(session, pid), this.cachedMethods(session)]);
-    return describeFunctions(defs, compiled, cached).map((r) => ({
+    if (findFunctions(text).length === 0) return [];
+    const [log, cached] = await Promise.all([this.sessionLog(session, pid), this.cachedMethods(session)]);
+    // A file loaded by `include` runs in the including module: that names its functions and hashes its statements.
+    const defs = findFunctions(text, file ? moduleOfFile(file, text, log.included, cached) : undefined);
+    return describeFunctions(defs, log.compiled, cached, file).map((r) => ({
       range: { start: { line: r.line, character: 0 }, end: { line: r.line, character: 0 } },
       // Compiled but not cached: the lens offers to save; otherwise it only informs.
       command: r.cache === 'not cached' && r.compileMs !== undefined
@@ -85,12 +96,13 @@ export class CodeLensProvider {
     }));
   }
 
-  private async compiled(session: JuliaSession, pid: number): Promise<CompiledRecord[]> {
+  private async sessionLog(session: JuliaSession, pid: number): Promise<LogView> {
     if (session.status().state === 'idle' || this.log?.pid !== pid) {
-      const log = (await session.request('sessionLog', {})) as { compiled: CompiledRecord[] };
-      this.log = { pid, compiled: log.compiled };
+      // `included`: each file the session loaded with `include`, and the module that include ran in (the last time).
+      const log = await session.request<SessionLog & { included?: IncludedFile[] }>('sessionLog', {});
+      this.log = { pid, compiled: log.compiled, included: log.included ?? [] };
     }
-    return this.log.compiled;
+    return this.log;
   }
 
   /** Methods of this session's valid cache entries (with their requirements). */
@@ -102,4 +114,8 @@ export class CodeLensProvider {
     if (!listed.ok) return [];
     return listed.value.filter((e) => e.state === 'valid' && e.meta).flatMap((e) => e.meta!.methods);
   }
+}
+
+function filePath(uri: string): string | undefined {
+  return uri.startsWith('file:') ? fileURLToPath(uri) : undefined;
 }

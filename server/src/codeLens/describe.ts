@@ -11,7 +11,7 @@ export interface CompiledRecord {
 
 export interface CachedMethod {
   signature: string;
-  /** "stmt:<hash>" for each statement the method depends on (its own definition among them). */
+  /** The statements the method depends on (its own definition among them): `stmt:<hash>`, `def:<file>:<hash>`, ... */
   requires: string[];
   compileMs?: number;
 }
@@ -32,27 +32,46 @@ export function functionOf(sig: string): string | undefined {
   return /^Tuple\{typeof\(([^(){},\s]+)\)/.exec(sig)?.[1];
 }
 
-/** Methods of another module's function (e.g. `Base.show`) count only when specialized on this session's types. */
-function belongsTo(sig: string, name: string): boolean {
-  if (functionOf(sig) !== name) return false;
-  return name.startsWith('Main.') || sig.includes('Main.');
+/**
+ * A function's own methods count; methods of another module's function (e.g. `Base.show`) only when specialized on
+ * a type of the user's modules (printed `Main.T`, or `M.T` for a module M below Main).
+ */
+function belongsTo(sig: string, d: FunctionDefinition, userModules: string[]): boolean {
+  if (functionOf(sig) !== d.name) return false;
+  return d.own || userModules.some((m) => sig.includes(`${m}.`));
 }
 
-export function describeFunctions(defs: FunctionDefinition[], compiled: CompiledRecord[], cached: CachedMethod[]): FunctionReport[] {
-  // Every current definition hash of each function in the document.
-  const hashesOf = new Map<string, Set<string>>();
+/** The modules the document's own functions live in, as signatures print them. */
+function modulesOf(defs: FunctionDefinition[]): string[] {
+  return [...new Set(['Main', ...defs.filter((d) => d.own).map((d) => d.name.slice(0, d.name.lastIndexOf('.')))])];
+}
+
+/**
+ * The requirements that name a statement of the document (capture/requires.jl): `stmt:<hash>` when it is evaluated
+ * itself (Execute File, a selection), `def:<file>:<hash>` when `file` is loaded by `include`.
+ */
+export function statementRequirements(hash: string, file: string | undefined): string[] {
+  return file ? [`stmt:${hash}`, `def:${file}:${hash}`] : [`stmt:${hash}`];
+}
+
+/** `file`: the document's path (its statements may have been evaluated by an `include` of it). */
+export function describeFunctions(defs: FunctionDefinition[], compiled: CompiledRecord[], cached: CachedMethod[], file?: string): FunctionReport[] {
+  // Every current definition of each function in the document, as requirements.
+  const requirementsOf = new Map<string, Set<string>>();
   for (const d of defs) {
-    if (!hashesOf.has(d.name)) hashesOf.set(d.name, new Set());
-    hashesOf.get(d.name)!.add(`stmt:${d.statementHash}`);
+    if (!requirementsOf.has(d.name)) requirementsOf.set(d.name, new Set());
+    for (const r of statementRequirements(d.statementHash, file)) requirementsOf.get(d.name)!.add(r);
   }
+  const userModules = modulesOf(defs);
   return defs.map((d) => {
-    const mine = cached.filter((m) => belongsTo(m.signature, d.name));
-    const current = hashesOf.get(d.name)!;
+    const mine = cached.filter((m) => belongsTo(m.signature, d, userModules));
+    const current = requirementsOf.get(d.name)!;
+    const own = statementRequirements(d.statementHash, file);
     let cache: CacheState = 'not cached';
-    if (mine.some((m) => m.requires.includes(`stmt:${d.statementHash}`))) cache = 'cached';
+    if (mine.some((m) => m.requires.some((r) => own.includes(r)))) cache = 'cached';
     // Cached methods none of whose requirements is a current definition of the function: compiled from old source.
     else if (mine.some((m) => !m.requires.some((r) => current.has(r)))) cache = 'stale';
-    let ms = sum(compiled.filter((c) => belongsTo(c.sig, d.name)).map((c) => c.ms));
+    let ms = sum(compiled.filter((c) => belongsTo(c.sig, d, userModules)).map((c) => c.ms));
     if (ms === 0) ms = sum(mine.map((m) => m.compileMs ?? 0));
     const compileMs = ms > 0 ? ms : undefined;
     return { line: d.line, name: d.name, compileMs, cache, title: titleOf(compileMs, cache) };

@@ -1,14 +1,20 @@
 // Finds the top-level function definitions of a Julia file and the statement each belongs to, with the same
 // statement text and hash as the agent (server/julia/agent/src/statements.jl): a statement runs from its first token
 // to the end of the line where it ends (a comment on that line included, `a; b` on one line is one statement),
-// trimmed; a docstring on the line right above belongs to the statement it documents; hash = sha1("Main\n" * text).
+// trimmed; a docstring on the line right above belongs to the statement it documents; hash = sha1("<module>\n" * text),
+// the module being Main, or for a file evaluated by `include`, the module the include ran in.
 // A small scanner, not a parser: it knows strings, comments, characters, brackets and the keywords that open a
 // block closed by `end`, which is what finding statement boundaries needs.
 import { createHash } from 'node:crypto';
 
 export interface FunctionDefinition {
-  /** Qualified as Julia prints it in signatures: `Main.f`, `Main.M.f` (inside `module M`), `Base.show`. */
+  /**
+   * Qualified as the compile log prints it in signatures (jl_static_show: a module below Main without `Main.`):
+   * `Main.f`, `M.f` (inside `module M`), `Base.show` (a method of another module's function).
+   */
   name: string;
+  /** False for a method added to another module's function (`Base.show`). */
+  own: boolean;
   /** 0-based line of the definition (`function f` or `f(x) =`), where its lens goes. */
   line: number;
   /** Hash of the top-level statement that defines it (for functions inside a module: the module's). */
@@ -34,29 +40,35 @@ const IDENT = /[A-Za-z_\u00a1-\uffff][\w!\u00a1-\uffff]*/y;
 /** A line ending in one of these continues the statement on the next line (a binary operator or a comma). */
 const CONTINUES = /(?:[=+\-*/\\^&|<>,%~]|->|::)$/;
 
-export function findFunctions(text: string): FunctionDefinition[] {
+/** `module`: where the file's top level runs (Main, or the module an `include` of the file ran in). */
+export function findFunctions(text: string, module = EVAL_MODULE): FunctionDefinition[] {
   const out: FunctionDefinition[] = [];
   const lineOf = lineIndex(text);
   for (const st of splitTopLevel(text)) {
     const stText = text.slice(st.start, st.end);
-    const hash = statementHash(stText);
+    const hash = statementHash(stText, module);
     const head = skipDocstring(text, st.start, st.end);
     const mod = /^module\s+([A-Za-z_][\w!]*)/.exec(text.slice(head, st.end));
     if (mod) {
       for (const at of st.innerLines) {
         const d = definitionAt(text, at, st.end);
-        if (d) out.push({ name: qualify(d, `Main.${mod[1]}`), line: lineOf(at), statementHash: hash });
+        if (d) out.push({ ...qualify(d, `${module}.${mod[1]}`), line: lineOf(at), statementHash: hash });
       }
       continue;
     }
     const d = definitionAt(text, head, st.end);
-    if (d) out.push({ name: qualify(d, 'Main'), line: lineOf(head), statementHash: hash });
+    if (d) out.push({ ...qualify(d, module), line: lineOf(head), statementHash: hash });
   }
   return out;
 }
 
-function qualify(name: string, module: string): string {
-  return name.includes('.') ? name : `${module}.${name}`;
+function qualify(name: string, module: string): { name: string; own: boolean } {
+  return name.includes('.') ? { name, own: false } : { name: `${shownModule(module)}.${name}`, own: true };
+}
+
+/** A module as jl_static_show prints it: `Main`, and `Geo.Units` for Main.Geo.Units. */
+function shownModule(module: string): string {
+  return module === EVAL_MODULE ? module : module.replace(/^Main\./, '');
 }
 
 /** The function name if a definition starts at `at` (after optional macros such as @inline), else undefined. */

@@ -56,10 +56,12 @@ function handle_session_log(::Dict{String,Any})
     defs = Any[Dict{String,Any}("code" => d.code, "file" => d.file, "line" => d.line, "hash" => d.hash) for d in DEFINITIONS]
     compiled = Any[Dict{String,Any}("sig" => sig, "ms" => ms) for (sig, ms) in COMPILED]
     first_runs = Any[Dict{String,Any}("hash" => h, "ms" => ms, "methodsCompiled" => n) for (h, (ms, n)) in FIRST_RUNS]
+    included = Any[Dict{String,Any}("file" => f, "module" => m) for (f, m) in INCLUDED_INTO]
     project = Base.active_project()
     return Dict{String,Any}("project" => project === nothing ? nothing : String(project),
                             "loadPath" => Any[String(p) for p in Base.load_path()],
-                            "definitions" => defs, "compiled" => compiled, "firstRuns" => first_runs)
+                            "definitions" => defs, "compiled" => compiled, "firstRuns" => first_runs,
+                            "included" => included)
 end
 
 handle_shutdown(::Dict{String,Any}) = (SHUTDOWN[] = true; Dict{String,Any}())

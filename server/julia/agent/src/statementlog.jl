@@ -8,9 +8,12 @@ const STATEMENT_LOG = StatementRecord[]
 "Files included while the current statement runs (Base.include_callbacks calls us before each file's code runs)."
 const INCLUDING = IncludedFile[]
 const LOGGING = Ref(false)
+"Module each file was last included into (path => module name), for the code lens of included files."
+const INCLUDED_INTO = Dict{String,String}()
 
 function note_include(mod::Module, path::String)
     LOGGING[] || return
+    INCLUDED_INTO[path] = string(mod)
     code = try read(path, String) catch; return end
     stmts, _ = split_statements(code, path, 1, string(mod))
     lines = count(==('\n'), code) + 1
