@@ -4,8 +4,8 @@
 //   demo [--json]           workloads/parser.jl: main() first vs second call, then cold vs cached
 //   run FILE.jl [--cache DIR] [--save] [--json]   as above, loading the cache in DIR first / saving into it after
 //   bench FILE.jl [--json]  cold session + save, then a fresh session with the cache: first-call numbers
-//   benchmark [--runs N] [--only shipped,forms,scaling]   the README's tables: shipped workloads (medians of N runs),
-//                           the everyday-forms corpus and the scaling series
+//   benchmark [--runs N] [--only shipped,forms,scaling,remote]   the README's tables: shipped workloads (medians of N runs),
+//                           the everyday-forms corpus, the scaling series and the team cache
 //   cache key | cache push|pull --cache DIR --remote URL [--trust KEY]... [--auth-env VAR] [--json]   the team cache
 // Options: --julia PATH (default: $JULIA, else `julia` on PATH).
 import { demoCommand } from './cli/demoCommand.ts';
@@ -15,7 +15,7 @@ import { benchCommand, benchmarkCommand } from './cli/benchCommand.ts';
 import { cacheCommand } from './cli/cacheCommand.ts';
 import type { CliOptions } from './cli/cliSession.ts';
 
-const USAGE = 'usage: cli.js eval FILE.jl [--json] | run FILE.jl [--cache DIR] [--save] [--json] | bench FILE.jl [--json] | benchmark [--runs N] [--only shipped,forms,scaling] | demo [--json] | cache key | cache push|pull --cache DIR --remote URL [--trust KEY]... [--auth-env VAR] [--json]   (options: --julia PATH)';
+const USAGE = 'usage: cli.js eval FILE.jl [--json] | run FILE.jl [--cache DIR] [--save] [--json] | bench FILE.jl [--json] | benchmark [--runs N] [--only shipped,forms,scaling,remote] | demo [--json] | cache key | cache push|pull --cache DIR --remote URL [--trust KEY]... [--auth-env VAR] [--json]   (options: --julia PATH)';
 
 export function parseArgs(argv: string[]): { command: string; file?: string; options: CliOptions } {
   const options: CliOptions = { json: false };
@@ -44,7 +44,7 @@ export function parseArgs(argv: string[]): { command: string; file?: string; opt
       if (!(options.runs! >= 1)) throw new Error('--runs needs a positive number');
     } else if (arg === '--only') {
       options.sections = (argv[++i] ?? '').split(',').filter(Boolean);
-      if (options.sections.length === 0) throw new Error('--only needs shipped, forms and/or scaling');
+      if (options.sections.length === 0) throw new Error('--only needs shipped, forms, scaling and/or remote');
     } else if (arg.startsWith('--')) throw new Error(`unknown option ${arg}`);
     else positional.push(arg);
   }

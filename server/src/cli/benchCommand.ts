@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { repoRoot } from '../util/repoRoot.ts';
 import type { CliOptions } from './cliSession.ts';
-import { formsTable, scalingTable } from './benchTables.ts';
+import { formsTable, remoteTable, scalingTable } from './benchTables.ts';
 import { runReport } from './runCommand.ts';
 
 export interface BenchReport {
@@ -87,12 +87,13 @@ const median = (xs: number[]) => {
 const f = (x: number) => (x < 10 ? x.toFixed(2) : x.toFixed(0));
 
 export async function benchmarkCommand(options: CliOptions): Promise<number> {
-  const sections = options.sections ?? ['shipped', 'forms', 'scaling'];
+  const sections = options.sections ?? ['shipped', 'forms', 'scaling', 'remote'];
   let ok = true;
   if (sections.includes('shipped')) ok = (await shippedTable(options)) && ok;
   for (const [name, title, table] of [
     ['forms', 'Everyday Julia forms (workloads/forms), one run each', formsTable],
     ['scaling', 'Scaling: generated workloads of n distinct methods, one run each', scalingTable],
+    ['remote', 'Team cache: pushed to and pulled from nginx on 127.0.0.1, one run each (ms unless noted)', remoteTable],
   ] as const) {
     if (!sections.includes(name)) continue;
     const { rows, ok: correct } = await table(options);

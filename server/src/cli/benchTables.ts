@@ -1,12 +1,19 @@
-// The benchmark's sections besides the shipped workloads: the corpus of everyday Julia forms (workloads/forms) and
-// generated workloads of 10 / 100 / 1,000 methods for scaling. Each row comes from benchOnce (a cold session that
+// The benchmark's sections besides the shipped workloads: the corpus of everyday Julia forms (workloads/forms),
+// generated workloads of 10 / 100 / 1,000 methods for scaling, and the team cache through a local server. Each row comes from benchOnce (a cold session that
 // saves, then a fresh session with that cache), so every figure is measured the same way.
 import { mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { ensureProven } from '../cache/prove.ts';
+import { openSessionStore } from '../cache/sessionStore.ts';
+import { connectTeamCache } from '../remote/connect.ts';
+import { pullCache } from '../remote/pull.ts';
+import { pushCache } from '../remote/push.ts';
 import { repoRoot } from '../util/repoRoot.ts';
 import { benchOnce, type BenchReport } from './benchCommand.ts';
-import type { CliOptions } from './cliSession.ts';
+import { withSession, type CliOptions } from './cliSession.ts';
+import { startNginxCache } from './nginxCacheServer.ts';
+import { runReport } from './runCommand.ts';
 
 const f = (x: number) => (x < 10 ? x.toFixed(2) : x.toFixed(0));
 const pct = (x: number) => `${(100 * x).toFixed(0)}%`;
@@ -76,4 +83,67 @@ export async function scalingTable(options: CliOptions): Promise<{ rows: string[
     await rm(dir, { recursive: true, force: true });
   }
   return { rows, ok };
+}
+
+/**
+ * The team cache: per shipped workload a cold session saves into one cache and pushes it to a local nginx; an empty
+ * cache pulls it (fetch, signature and sha256 checks, store write), proves it once, and a fresh session runs main().
+ */
+export async function remoteTable(options: CliOptions): Promise<{ rows: string[]; ok: boolean }> {
+  const rows = [
+    '| workload | cold first | pulled first | cold/pulled | pull (fetch + verify + store) | proof (once) | load | pull + load | bytes transferred per entry | correct |',
+    '|' + '---|'.repeat(10),
+  ];
+  let ok = true;
+  const server = await startNginxCache();
+  const dir = await mkdtemp(join(tmpdir(), 'jlcache-remote-bench-'));
+  try {
+    const wdir = join(repoRoot(), 'workloads');
+    for (const name of (await readdir(wdir)).filter((n) => n.endsWith('.jl')).sort()) {
+      const [built, pulledInto] = [join(dir, `${name}-built`), join(dir, `${name}-pulled`)];
+      const cold = await runReport(join(wdir, name), { ...options, json: true, cacheDir: built, save: true });
+      const moved = await pushThenPull(options, server.url, built, pulledInto);
+      const cached = await runReport(join(wdir, name), { ...options, json: true, cacheDir: pulledInto });
+      const correct = cold.result === cached.result && cached.cache === 'loaded';
+      ok &&= correct;
+      process.stderr.write(`remote/${name}: pull ${f(moved.pullMs)} load ${f(cached.load_ms)} (${cached.cache})\n`);
+      rows.push(
+        `| ${name} | ${f(cold.first_ms)} | ${f(cached.first_ms)} | ${(cold.first_ms / cached.first_ms).toFixed(0)}x | ${f(moved.pullMs)} | ${f(moved.proveMs)} | ` +
+          `${f(cached.load_ms)} | ${f(moved.pullMs + cached.load_ms)} | ${Math.round(moved.bytes / Math.max(1, moved.entries) / 1024)} KB | ${correct ? 'yes' : 'NO'} |`,
+      );
+    }
+  } finally {
+    await server.stop();
+    await rm(dir, { recursive: true, force: true });
+  }
+  rows.push(
+    '',
+    'pull: listing, manifest and blob downloads over loopback, Ed25519 and sha256 checks, written to the empty local cache;',
+    'proof: the throwaway Julia process every new entry passes once (cache pull runs it; a session start would);',
+    'load: what the next session waits for (store checks, link, install); bytes: received by the pull per entry.',
+  );
+  return { rows, ok };
+}
+
+async function pushThenPull(options: CliOptions, url: string, from: string, into: string) {
+  return withSession({ ...options, json: true }, async (session) => {
+    const open = async (dir: string) => {
+      const s = await openSessionStore(session, { cacheDir: dir, maxCacheMB: 512 });
+      if (!s.ok) throw new Error(s.error);
+      return s.value;
+    };
+    const connect = async () => {
+      const r = await connectTeamCache({ url, trustedKeys: [] }, AbortSignal.timeout(60_000));
+      if (!r.ok) throw new Error(r.error);
+      return r.value;
+    };
+    const pushed = await pushCache(await open(from), await connect());
+    if (!pushed.ok) throw new Error(pushed.error);
+    const store = await open(into);
+    const pulled = await pullCache(store, await connect());
+    if (pulled.stopped || pulled.problems.length) throw new Error(`pull failed: ${pulled.stopped ?? pulled.problems[0]}`);
+    const t = performance.now();
+    await ensureProven(store, 'all', { session });
+    return { pullMs: pulled.ms, proveMs: performance.now() - t, bytes: pulled.bytesReceived, entries: pulled.pulled.length };
+  });
 }
