@@ -50,6 +50,20 @@ function handle_capture(params::Dict{String,Any})
     outdir = param(params, "outDir", String, nothing)
     outdir === nothing && throw(RPCError(INVALID_PARAMS, "capture needs 'outDir'"))
     signatures = String[String(s) for s in get(params, "signatures", Any[])]
+    watch = CaptureWatch(0, IOBuffer())
+    log = COMPILE_LOG[]
+    read(log.reader)                     # the user's lines were drained after their eval; start clean
+    compile_log_on(log)
+    try
+        result = capture_in_session(signatures, outdir, watch)
+        result["agentCompiled"] = own_signatures(watch)
+        return result
+    finally
+        compile_log_off(log)
+    end
+end
+
+function capture_in_session(signatures::Vector{String}, outdir::String, watch)
     t0 = time_ns()
     timing = Dict{String,Any}()
     world = world_counter()
@@ -58,42 +72,60 @@ function handle_capture(params::Dict{String,Any})
     t = time_ns()
     changed = prepare_sources!(Core.MethodInstance[mi for (_, mi) in cand], world)
     timing["inferMs"] = ms(t)
-    window = WindowCheck(0)
     result = try
-        prepare_window!(window)
-        capture(STATEMENT_LOG, cand, skipped, outdir, mis -> create_watched!(window, mis, true), timing)
+        prepare_window!(watch)
+        capture(STATEMENT_LOG, cand, skipped, outdir, mis -> create_watched!(watch, mis, true), timing)
     finally
         restore_sources!(changed)
+        write(watch.own, read(COMPILE_LOG[].reader))
     end
     result["path"] = "session"
-    result["compiledInWindow"] = window.compiled
+    result["compiledInWindow"] = watch.compiled
     result["captureMs"] = ms(t0)
     return result
 end
 
-"JIT compilations the compile log showed while the imaging flag was on: each would be JIT code made in imaging mode."
-mutable struct WindowCheck
+"""
+What the compile log showed during a capture request: JIT compilations while the imaging flag was on (each would be
+JIT code made in imaging mode; must be 0), and the rest, the agent's own compilation of its capture code.
+"""
+mutable struct CaptureWatch
     compiled::Int
+    own::IOBuffer
+end
+
+"""
+The roots the capture code compiled for itself in this request. The server captures them once into the agent-code
+cache (server/src/capture/agentCode.ts), which later saves load before capturing, so they compile nothing of their
+own. Signatures naming Main are the user's types, not agent code. The request handler itself compiled before the
+log was switched on, so it is named here: its static callees come with it.
+"""
+function own_signatures(w::CaptureWatch)
+    sigs = String[string(Tuple{typeof(handle_capture),Dict{String,Any}})]
+    for line in split(String(take!(w.own)), '\n'; keepempty = false)
+        parsed = parse_compile_line(line)
+        parsed === nothing || occursin("Main.", parsed[1]) || push!(sigs, parsed[1])
+    end
+    return unique!(sigs)
 end
 
 "Compiles the switching path with the flag left off (an empty jl_create_native), so the real call compiles nothing."
-function prepare_window!(w::WindowCheck)
+function prepare_window!(w::CaptureWatch)
     WINDOW_READY[] && return
     CODEGEN_PARAMS[] = codegen_params()
     create_watched!(w, Core.MethodInstance[], false)
     WINDOW_READY[] = true
 end
 
-function create_watched!(w::WindowCheck, mis::Vector{Core.MethodInstance}, flip::Bool)
+"Runs jl_create_native with the compile log on (the caller switched it on), counting what compiled inside."
+function create_watched!(w::CaptureWatch, mis::Vector{Core.MethodInstance}, flip::Bool)
     log = COMPILE_LOG[]
-    read(log.reader)                     # the user's lines were drained after their eval; start clean
-    compile_log_on(log)
+    write(w.own, read(log.reader))
     try
         return create_native_imaging(mis, CODEGEN_PARAMS[], flip)
     finally
-        compile_log_off(log)
         text = read(log.reader)
-        w.compiled = count(==(UInt8('\n')), text)
+        flip && (w.compiled = count(==(UInt8('\n')), text))
         get(ENV, "JLC_DEBUG", "") != "" && write(stderr, text)
     end
 end

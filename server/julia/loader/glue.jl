@@ -13,7 +13,6 @@ function init()
     INITIALIZED[] && return
     isfile(LIB) || error("native cache loader not built: run scripts/build-loader.sh ($LIB missing)")
     ccall((:jlc_init, LIB), Cvoid, (Any,), ROOTS)
-    union!(KNOWN_MODULES, Base.loaded_modules_array())
     INITIALIZED[] = true
 end
 

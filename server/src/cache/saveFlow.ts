@@ -1,14 +1,13 @@
 // Save Compiled Work: session log -> capture (in the session, or the worker where the session refuses) -> codegen
 // child -> store. Only what this session compiled and has not saved yet is captured (a second save stores only what
 // is new); methods that cannot be cached are skipped with a reason, and the save as a whole still succeeds.
-import { stat } from 'node:fs/promises';
-import { join } from 'node:path';
 import type { SaveSummary } from '../../../shared/src/protocol.ts';
 import { runCapture, type Definition } from '../capture/runCapture.ts';
-import { runCodegen } from '../codegen/runCodegen.ts';
+import { cacheAgentCode, loadAgentCode } from '../capture/agentCode.ts';
 import type { JuliaSession } from '../session/juliaSession.ts';
 import { recordColdTimes, type FirstRun } from './statementTimes.ts';
 import type { Store } from './store.ts';
+import { storeCapture } from './storeCapture.ts';
 
 export interface SessionLog {
   project: string | null;
@@ -41,6 +40,7 @@ export async function saveCompiledWork(session: JuliaSession, store: Store, opts
   const summary: SavedWork = { methodsSaved: 0, methodsAlreadyCached: opts.alreadySaved.size, bytes: 0, ms: 0, skipped: [] };
   if (fresh.length === 0) return { ...summary, ms: performance.now() - t0 };
 
+  const agentCode = await loadAgentCode(session);
   report(`compiling ${fresh.length} methods to native objects`, 15);
   const replay = { project: log.project, loadPath: log.loadPath, definitions: log.definitions };
   const capture = await runCapture(session, fresh, replay, { julia: opts.julia, sysimage: info.identity.sysimage });
@@ -51,21 +51,13 @@ export async function saveCompiledWork(session: JuliaSession, store: Store, opts
     const captured = capture.record.entries;
     if (captured.length > 0) {
       report('emitting the relocatable object', 60);
-      const object = join(capture.dir, 'object.o');
-      await runCodegen(
-        { bitcode: capture.bitcode, object, cpu: info.identity.cpuName, features: info.identity.cpuFeatures },
-        { julia: opts.julia },
-      );
-      report('writing the cache entry', 90);
-      const methods = captured.map((e) => ({ signature: e.signature, requires: e.requires, compileMs: compileMs.get(e.signature) }));
-      const bytes = (await stat(object)).size + (await stat(capture.plan)).size;
-      const written = await store.writeEntry({ object, plan: capture.plan, methods });
-      if (!written.ok) throw new Error(written.error);
-      summary.bytes = bytes;
-      summary.entryId = written.value;
+      const stored = await storeCapture(capture, store, info, opts.julia, compileMs);
+      summary.bytes = stored.bytes;
+      summary.entryId = stored.entryId;
       summary.methodsSaved = captured.length;
       await recordColdTimes(store, log.firstRuns ?? []);
     }
+    if (capture.path === 'session') await cacheAgentCode(session, agentCode, capture.record.agentCompiled ?? [], opts.julia);
     for (const sig of fresh) opts.alreadySaved.add(sig);
     for (const s of summary.skipped) opts.alreadySaved.delete(s.signature);
   } finally {

@@ -75,6 +75,8 @@ export interface CaptureRecord {
   timing: Record<string, number>;
   /** In-session capture only: JIT compilations seen while the imaging flag was on (must be 0). */
   compiledInWindow?: number;
+  /** In-session capture only: signatures the agent compiled for its own capture code (capture/agentCode.ts). */
+  agentCompiled?: string[];
 }
 
 /** The session refuses in-session capture (another libjulia build, threads, coverage...): the worker runs instead. */

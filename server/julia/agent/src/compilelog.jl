@@ -33,6 +33,19 @@ end
 compile_log_on(log::CompileLog) = jl_dump_compiles(log.stream)
 compile_log_off(::CompileLog) = jl_dump_compiles(C_NULL)
 
+"One log line (`<ns>`, a tab, the quoted specTypes) -> (signature, ns), or nothing for anything else."
+function parse_compile_line(line::AbstractString)
+    tab = findfirst(isequal('\t'), line)
+    tab === nothing && return nothing
+    ns = tryparse(Int, line[1:prevind(line, tab)])
+    ns === nothing && return nothing
+    sig = line[nextind(line, tab):end]
+    if startswith(sig, '"') && endswith(sig, '"') && ncodeunits(sig) >= 2
+        sig = sig[2:prevind(sig, lastindex(sig))]
+    end
+    return (String(sig), ns)
+end
+
 """
 Reads the lines appended since the last call, appends them to COMPILED and returns (ms, count) for them.
 Signatures of the agent's own methods are dropped: they are not the user's work and cannot be cached.
@@ -49,19 +62,13 @@ function drain_compile_log!(log::CompileLog)
             log.pending = text[start:end]
             break
         end
-        line = SubString(text, start, prevind(text, nl))
+        parsed = parse_compile_line(SubString(text, start, prevind(text, nl)))
         start = nl + 1
-        tab = findfirst(isequal('\t'), line)
-        tab === nothing && continue
-        ns = tryparse(Int, line[1:prevind(line, tab)])
-        ns === nothing && continue
-        sig = line[nextind(line, tab):end]
-        if startswith(sig, '"') && endswith(sig, '"') && ncodeunits(sig) >= 2
-            sig = sig[2:prevind(sig, lastindex(sig))]
-        end
+        parsed === nothing && continue
+        sig, ns = parsed
         occursin(AGENT_MODULE_PREFIX, sig) && continue
         t = ns / 1e6
-        push!(COMPILED, (String(sig), t))
+        push!(COMPILED, (sig, t))
         ms += t
         n += 1
     end
