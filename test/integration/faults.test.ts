@@ -182,7 +182,10 @@ describe('cache faults on load', () => {
       await session.start();
       const store = await openSessionStore(session, { cacheDir: root, maxCacheMB: 512 });
       assert.ok(store.ok);
-      const r = await ensureProven(store.value, 'all', { session, timeoutMs: 300 });
+      // The proving process stops for good once it linked the entry (server/julia/testpause.jl): however fast the
+      // machine, it cannot finish within the limit (it is killed there, or before it got that far).
+      process.env.JLC_TEST_PAUSE_AT = 'prove-linked';
+      const r = await ensureProven(store.value, 'all', { session, timeoutMs: 300 }).finally(() => delete process.env.JLC_TEST_PAUSE_AT);
       assert.deepEqual(descendants(process.pid).filter((p) => p.cmdline.includes('prove.jl')), [], 'killed at the limit, not left running');
       assert.deepEqual(r.usable, []);
       assert.equal(r.runs[0].outcome, 'quarantined');

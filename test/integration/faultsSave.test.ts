@@ -44,9 +44,14 @@ describe('cache faults while saving', () => {
   const cold: Record<string, string> = {};
   let server: LspServer;
   const cleanup: string[] = [root];
+  const pauseDir = tempDir('pause');
+  const pauseReport = join(pauseDir, 'paused.txt');
+  cleanup.push(pauseDir);
   before(async () => {
     // The fallback path: the session refuses in-session capture, so a capture worker process runs (and is killed).
-    server = await startLspServer({ settings: { cacheDir: root }, env: { ...env, JLC_FORCE_WORKER: '1' } });
+    // The first worker stops for good once it replayed the session's definitions (server/julia/testpause.jl).
+    const pause = { JLC_TEST_PAUSE_AT: 'worker-replayed', JLC_TEST_PAUSE_REPORT: pauseReport };
+    server = await startLspServer({ settings: { cacheDir: root }, env: { ...env, JLC_FORCE_WORKER: '1', ...pause } });
   });
   after(async () => {
     if (server.proc.exitCode === null && server.proc.signalCode === null) await server.close();
@@ -56,26 +61,19 @@ describe('cache faults while saving', () => {
   test('kill -9 of the capture worker mid-save: clear error, session intact, nothing half-written, the next save works', async () => {
     cold.parser = await runMain(server, PARSER);
     const saving = save(server);
-    let settled = false;
-    void saving.then(() => (settled = true));
-    // Every capture worker of this server dies while the save runs (a prepared one and a fresh fallback alike).
-    const killed = new Set<number>();
-    while (!settled) {
-      for (const p of descendants(server.proc.pid!).filter((d) => d.cmdline.includes('--output-o'))) {
-        process.kill(p.pid, 'SIGKILL');
-        killed.add(p.pid);
-      }
-      await new Promise((r) => setTimeout(r, 25));
-    }
+    const paused = await waitUntil(() => existsSync(pauseReport) && readFileSync(pauseReport, 'utf8'), 180_000, 'the capture worker to pause');
+    const [, point, pid] = paused.trim().split(' ');
+    assert.equal(point, 'worker-replayed');
+    assert.ok(descendants(server.proc.pid!).some((d) => d.pid === Number(pid) && d.cmdline.includes('--output-o')), 'the paused process is this save\'s worker');
+    process.kill(Number(pid), 'SIGKILL');
     const outcome = await saving;
-    assert.ok(killed.size > 0, 'a worker was killed');
     assert.ok(outcome instanceof ResponseError, `the save failed: ${JSON.stringify(outcome)}`);
     assert.match(outcome.message, /^Save Compiled Work failed: the capture worker failed \(killed by SIGKILL\)/);
     assert.equal(await callMain(server), cold.parser, 'the session still has the user\'s definitions');
     assert.deepEqual(await entries(server), []);
     assert.deepEqual(readdirSync(join(root, 'tmp')), []);
 
-    const again = await save(server);
+    const again = await save(server); // its worker runs through: the point was reported once
     assert.ok(!(again instanceof ResponseError), String(again));
     assert.ok(again.methodsSaved > 0);
     const listed = await entries(server);

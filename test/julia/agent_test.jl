@@ -60,6 +60,12 @@ result(a::Agent, method::String, params = Dict{String,Any}()) = request(a, metho
 evalcode(a::Agent, code::String; file = "/tmp/agent_test.jl", line = 1) =
     result(a, "eval", Dict{String,Any}("code" => code, "file" => file, "line" => line))
 
+"Waits for `text` on the agent's stdout (or `stream`): the pump tasks copy output in their own time, so a test waits
+for its arrival rather than sleeping; the limit only turns output that never arrives into a failure instead of a hang."
+function saw_output(a::Agent, text::String; stream::IOBuffer = a.out)
+    return timedwait(() -> occursin(text, String(stream.data[1:stream.size])), 120.0; pollint = 0.01) === :ok
+end
+
 function stop_agent(a::Agent)
     process_running(a.proc) && request(a, "shutdown")
     wait(a.proc)
@@ -161,10 +167,9 @@ end
 
         @testset "output goes to stdout/stderr, not the socket" begin
             evalcode(a, "println(\"hello from user\"); print(stderr, \"to stderr\"); ccall(:printf, Cint, (Cstring,), \"c-out\\n\")")
-            sleep(0.3)
-            @test occursin("hello from user", String(a.out.data[1:a.out.size]))
-            @test occursin("c-out", String(a.out.data[1:a.out.size]))
-            @test occursin("to stderr", String(a.err.data[1:a.err.size]))
+            @test saw_output(a, "hello from user")
+            @test saw_output(a, "c-out")
+            @test saw_output(a, "to stderr"; stream = a.err)
         end
 
         @testset "compile log" begin
@@ -203,18 +208,19 @@ end
         end
 
         @testset "interrupts" begin
-            pending = @async evalcode(a, "sleep(30)")
-            sleep(1.0)
+            # SIGINT once the user's code runs (it said so), not after a guessed delay
+            pending = @async evalcode(a, "println(\"sleeping_t\"); flush(stdout); sleep(30)")
+            @test saw_output(a, "sleeping_t")
             kill(a.proc, Base.SIGINT)
             r = fetch(pending)
             @test r["ok"] === false && r["error"]["kind"] == "interrupted"
             # a loop without safepoints needs a burst of SIGINTs (Julia 1.5 forces the throw after ~5 quick ones),
             # as the server sends it (DESIGN.md "Interrupt")
-            pending = @async evalcode(a, "while true end")
-            sleep(1.0)
+            pending = @async evalcode(a, "println(\"looping_t\"); flush(stdout); while true end")
+            @test saw_output(a, "looping_t")
             kill(a.proc, Base.SIGINT)
             timedwait(() -> istaskdone(pending), 1.0)
-            for _ in 1:10
+            for _ in 1:100
                 istaskdone(pending) && break
                 kill(a.proc, Base.SIGINT)
                 sleep(0.1)

@@ -16,6 +16,7 @@ module JLCacheProve
 const HERE = @__DIR__
 include(joinpath(HERE, "glue.jl"))
 include(joinpath(HERE, "..", "agent", "src", "json.jl"))
+include(joinpath(HERE, "..", "testpause.jl"))
 
 function prove(jobpath::String)
     job = json_parse(read(jobpath, String))
@@ -28,6 +29,7 @@ function prove(jobpath::String)
             return 2
         end
         say("linked", n)
+        test_pause("prove-linked")
         say("stage", "gc")
         GC.gc(true)
         st = JLCache.status()
