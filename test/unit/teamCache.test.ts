@@ -2,7 +2,7 @@
 // entries: what a pull installs, and every way a server's answer is refused with its reason, nothing local lost.
 // The same flows with real Julia sessions are in test/integration/teamCache.test.ts.
 import assert from 'node:assert/strict';
-import { existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, beforeEach, test } from 'node:test';
 import { startNginxCache, type NginxCache } from '../../server/src/cli/nginxCacheServer.ts';
@@ -12,6 +12,8 @@ import { connectTeamCache, type TeamCache } from '../../server/src/remote/connec
 import { entryKeyOf, indexKeyOf, manifestKeyOf, signIndex, signManifest } from '../../server/src/remote/manifest.ts';
 import { pullCache } from '../../server/src/remote/pull.ts';
 import { pushCache } from '../../server/src/remote/push.ts';
+import { usableWith, workspaceStatements } from '../../server/src/remote/workspaceSources.ts';
+import { statementHash } from '../../server/src/codeLens/scanner.ts';
 import { bytes, elf, identity, method, sandbox, type Sandbox } from './fixtures/cacheFixtures.ts';
 
 let server: NginxCache;
@@ -238,6 +240,30 @@ test('a settings URL that is not http(s), or carries credentials, is refused bef
   assert.equal(r.value.problems.length, 2);
   assert.equal(r.value.trusted.size, 1);
   assert.ok(existsSync(join(sb.keyDir, 'ed25519.pem')));
+});
+
+test("with the workspace's sources, entries whose statements are all elsewhere are skipped, not downloaded", async () => {
+  const a = await machine();
+  await saveEntry(a, 30, 'here(::Int64)');
+  await saveEntry(a, 31, 'elsewhere(::Int64)');
+  assert.ok((await pushCache(a.store, a.remote)).ok);
+  const ws = sandbox();
+  sandboxes.push(ws);
+  mkdirSync(join(ws.dir, 'src'));
+  // The workspace's requirements are the agent's statement hashes of its files' top-level statements.
+  const code = 'here(x::Int) = x + 1\n';
+  writeFileSync(join(ws.dir, 'src', 'here.jl'), code);
+  const sources = await workspaceStatements(ws.dir);
+  assert.deepEqual([...sources], [`stmt:${statementHash(code.trim())}`]);
+  const b = await machine([a.remote.key.publicText]);
+  const none = await pullCache(b.store, b.remote, sources);
+  assert.deepEqual([none.pulled.length, none.stale], [0, 2], 'neither entry requires that statement');
+  const withHere = new Set([...sources, `stmt:${'here(::Int64)'.length}`]);
+  const one = await pullCache(b.store, await reconnect(b, [a.remote.key.publicText]), withHere);
+  assert.deepEqual([one.pulled.length, one.stale], [1, 1]);
+  assert.deepEqual((await valid(b)).map((e) => e.methods[0]), ['here(::Int64)']);
+  // Methods that require no statement (Base specializations) are usable anywhere.
+  assert.equal(usableWith([method('Base.sum(::Vector{Int64})', [])], new Set()), true);
 });
 
 async function put(m: Machine, space: 'ac' | 'cas', key: string, body: Buffer): Promise<void> {

@@ -32,7 +32,7 @@ export function createNativeCacheService(ctx: ServerContext): CacheService {
     return s.value;
   };
   const changed = () => void connection.sendNotification(CacheChangedNotification.type, {});
-  const team = new TeamCacheFlows(settings, { info: (m) => connection.console.info(m), warn: (m) => connection.console.warn(m) });
+  const team = new TeamCacheFlows(settings, { info: (m) => connection.console.info(m), warn: (m) => connection.console.warn(m) }, workspaceRoot);
 
   return {
     async saveCompiledWork(progress: WorkDoneProgressReporter): Promise<SaveSummary> {

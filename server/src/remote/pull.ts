@@ -8,6 +8,7 @@ import type { FileRecord } from '../cache/meta.ts';
 import { ok, type Result } from '../cache/result.ts';
 import type { Store } from '../cache/store.ts';
 import type { TeamCache } from './connect.ts';
+import { usableWith } from './workspaceSources.ts';
 import { entryKeyOf, indexKeyOf, manifestKeyOf, MAX_INDEX_BYTES, MAX_MANIFEST_BYTES, readIndex, readManifest, type Manifest } from './manifest.ts';
 
 export interface PullReport {
@@ -16,6 +17,8 @@ export interface PullReport {
   methods: number;
   /** Listed entries the local store already had. */
   present: number;
+  /** Listed entries whose code is not in the given sources (edited since, or another project's): not downloaded. */
+  stale: number;
   bytesReceived: number;
   ms: number;
   /** One sentence per entry (or index) that was not installed, with the reason. */
@@ -32,9 +35,10 @@ interface Candidate {
 /** Entries fetched at once: enough to hide loopback and LAN latency, few enough not to flood a small server. */
 const PARALLEL = 4;
 
-export async function pullCache(store: Store, remote: TeamCache): Promise<PullReport> {
+/** With `sources` (workspaceSources.ts), entries none of whose methods those sources define are skipped. */
+export async function pullCache(store: Store, remote: TeamCache, sources?: ReadonlySet<string>): Promise<PullReport> {
   const t0 = performance.now();
-  const report: PullReport = { pulled: [], methods: 0, present: 0, bytesReceived: 0, ms: 0, problems: [] };
+  const report: PullReport = { pulled: [], methods: 0, present: 0, stale: 0, bytesReceived: 0, ms: 0, problems: [] };
   const finish = () => ({ ...report, bytesReceived: remote.http.transfer.received, ms: performance.now() - t0 });
   const local = await localEntryKeys(store);
   if (!local.ok) return { ...finish(), stopped: local.error };
@@ -52,8 +56,9 @@ export async function pullCache(store: Store, remote: TeamCache): Promise<PullRe
   const worker = async (): Promise<void> => {
     while (next < candidates.length && !report.stopped) {
       const c = candidates[next++];
-      const r = await pullEntry(store, remote, c);
+      const r = await pullEntry(store, remote, c, sources);
       if (!r.ok) report.stopped ??= r.error;
+      else if (r.value === 'stale') report.stale++;
       else if (typeof r.value === 'string') report.problems.push(r.value);
       else {
         report.pulled.push(r.value.id);
@@ -75,8 +80,8 @@ async function listedBy(store: Store, remote: TeamCache, signer: string): Promis
   return ok(index.ok ? index.value.entries : `team cache index of ${signer}: ${index.error}; its entries are not installed`);
 }
 
-/** The written entry, a problem sentence (entry refused), or a failed Result (network: stop pulling). */
-async function pullEntry(store: Store, remote: TeamCache, c: Candidate): Promise<Result<{ id: string; methods: number } | string>> {
+/** The written entry, 'stale', a problem sentence (entry refused), or a failed Result (network: stop pulling). */
+async function pullEntry(store: Store, remote: TeamCache, c: Candidate, sources?: ReadonlySet<string>): Promise<Result<{ id: string; methods: number } | string>> {
   const what = `team cache entry ${c.entryKey.slice(0, 12)}`;
   const got = await remote.http.get('ac', manifestKeyOf(c.entryKey, c.signer), MAX_MANIFEST_BYTES);
   if (!got.ok) return got;
@@ -84,6 +89,7 @@ async function pullEntry(store: Store, remote: TeamCache, c: Candidate): Promise
   if (got.value.length > MAX_MANIFEST_BYTES) return ok(`${what} is not installed: its manifest is larger than ${MAX_MANIFEST_BYTES} bytes`);
   const manifest = readManifest(got.value, c.entryKey, { signer: c.signer, trusted: remote.trusted, identity: store.identity });
   if (!manifest.ok) return ok(`${what} is not installed: its manifest is ${manifest.error.startsWith('made for') ? '' : 'refused: '}${manifest.error}`);
+  if (sources && !usableWith(manifest.value.methods, sources)) return ok('stale');
   const blobs: Buffer[] = [];
   for (const [name, want] of blobsOf(manifest.value)) {
     const blob = await remote.http.get('cas', want.sha256, want.bytes);

@@ -7,6 +7,7 @@ import type { Store } from '../cache/store.ts';
 import { connectTeamCache, type TeamCache } from './connect.ts';
 import { pullCache, type PullReport } from './pull.ts';
 import { pushCache } from './push.ts';
+import { workspaceStatements } from './workspaceSources.ts';
 
 export interface TeamCacheLog {
   info(message: string): void;
@@ -19,7 +20,12 @@ const COMMAND_TIMEOUT_MS = 5 * 60_000;
 export class TeamCacheFlows {
   private readonly reported = new Set<string>();
 
-  constructor(private readonly settings: ServerSettings, private readonly log: TeamCacheLog) {}
+  constructor(
+    private readonly settings: ServerSettings,
+    private readonly log: TeamCacheLog,
+    /** The workspace folder: its sources decide which entries are worth pulling (workspaceSources.ts). */
+    private readonly workspaceRoot: string | undefined,
+  ) {}
 
   get enabled(): boolean {
     return this.settings.remoteUrl !== '';
@@ -75,7 +81,8 @@ export class TeamCacheFlows {
   private async pull(store: Store, signal: AbortSignal): Promise<Result<PullReport>> {
     const remote = await this.connect(signal);
     if (!remote.ok) return remote;
-    const r = await pullCache(store, remote.value);
+    const sources = this.workspaceRoot ? await workspaceStatements(this.workspaceRoot) : undefined;
+    const r = await pullCache(store, remote.value, sources);
     for (const p of r.problems) this.problem(p);
     if (r.stopped) return fail(this.problem(`pull stopped: ${r.stopped}`));
     this.log.info(`team cache: ${summaryText(r)}`);
@@ -103,8 +110,9 @@ export class TeamCacheFlows {
 }
 
 function summaryText(r: PullReport): string {
-  if (r.pulled.length === 0) return `nothing new (${r.present} entries already here${r.problems.length ? `, ${r.problems.length} refused` : ''})`;
-  return `pulled ${r.pulled.length} entries (${r.methods} methods, ${kb(r.bytesReceived)}) in ${r.ms.toFixed(0)} ms` + (r.problems.length ? `; ${r.problems.length} refused` : '');
+  const rest = [r.stale ? `${r.stale} for other sources skipped` : '', r.problems.length ? `${r.problems.length} refused` : ''].filter(Boolean).join(', ');
+  if (r.pulled.length === 0) return `nothing new (${r.present} entries already here${rest ? `, ${rest}` : ''})`;
+  return `pulled ${r.pulled.length} entries (${r.methods} methods, ${kb(r.bytesReceived)}) in ${r.ms.toFixed(0)} ms` + (rest ? `; ${rest}` : '');
 }
 
 function kb(bytes: number): string {
