@@ -90,19 +90,26 @@ async function pullEntry(store: Store, remote: TeamCache, c: Candidate, sources?
   const manifest = readManifest(got.value, c.entryKey, { signer: c.signer, trusted: remote.trusted, identity: store.identity });
   if (!manifest.ok) return ok(`${what} is not installed: its manifest is ${manifest.error.startsWith('made for') ? '' : 'refused: '}${manifest.error}`);
   if (sources && !usableWith(manifest.value.methods, sources)) return ok('stale');
-  const blobs: Buffer[] = [];
-  for (const [name, want] of blobsOf(manifest.value)) {
-    const blob = await remote.http.get('cas', want.sha256, want.bytes);
-    if (!blob.ok) return blob;
-    if (!blob.value) return ok(`${what} is not installed: its ${name} is missing on the server (404)`);
-    if (blob.value.length !== want.bytes || sha256Hex(blob.value) !== want.sha256) {
-      return ok(`${what} is not installed: its ${name} on the server is corrupted (sha256 mismatch)`);
-    }
-    blobs.push(blob.value);
+  const blobs = await Promise.all(blobsOf(manifest.value).map(([name, want]) => fetchBlob(remote, name, want)));
+  const bytes: Buffer[] = [];
+  for (const b of blobs) {
+    if (!b.ok) return b;
+    if (typeof b.value === 'string') return ok(`${what} is not installed: ${b.value}`);
+    bytes.push(b.value);
   }
-  const written = await store.writeEntry({ object: blobs[0], plan: blobs[1], methods: manifest.value.methods });
+  const [object, plan] = bytes;
+  const written = await store.writeEntry({ object, plan, methods: manifest.value.methods });
   if (!written.ok) return ok(`${what} is not installed: ${written.error}`);
   return ok({ id: written.value, methods: manifest.value.methods.length });
+}
+
+/** The blob's bytes if they are what the manifest names, else why not (a sentence), or a failed Result (network). */
+async function fetchBlob(remote: TeamCache, name: string, want: FileRecord): Promise<Result<Buffer | string>> {
+  const blob = await remote.http.get('cas', want.sha256, want.bytes);
+  if (!blob.ok) return blob;
+  if (!blob.value) return ok(`its ${name} is missing on the server (404)`);
+  if (blob.value.length !== want.bytes || sha256Hex(blob.value) !== want.sha256) return ok(`its ${name} on the server is corrupted (sha256 mismatch)`);
+  return ok(blob.value);
 }
 
 function blobsOf(m: Manifest): [string, FileRecord][] {
