@@ -56,8 +56,9 @@ describe('native cache: same results, nothing compiled twice', () => {
     const recompiled = [...cached.compiled].filter((sig) => /typeof\(Main\.(main|case_\w+)\)|Main\.var"#+weigh/.test(sig));
     assert.ok([...cold.compiled].some((sig) => sig.includes('Main.var"#weigh##kw"')), 'the keyword sorter was not compiled on its own');
     assert.deepEqual(recompiled, [], `compiled again in the cached session: ${recompiled.join(', ')}`);
-    assert.ok(cached.run.first.timing.compileMs < cold.run.first.timing.compileMs / 10,
-      `cached compile ${cached.run.first.timing.compileMs} ms vs cold ${cold.run.first.timing.compileMs} ms`);
+    // What compiled, by count (its milliseconds depend on the machine and its load: the benchmark's business).
+    assert.ok(cached.run.first.timing.methodsCompiled < cold.run.first.timing.methodsCompiled,
+      `methods compiled on the first call: cached ${cached.run.first.timing.methodsCompiled}, cold ${cold.run.first.timing.methodsCompiled}`);
   });
 
   for (const name of readdirSync(join(repo, 'workloads')).filter((n) => n.endsWith('.jl')).sort()) {
