@@ -266,6 +266,31 @@ test("with the workspace's sources, entries whose statements are all elsewhere a
   assert.equal(usableWith([method('Base.sum(::Vector{Int64})', [])], new Set()), true);
 });
 
+test('an auth header from the environment variable the settings name: sent with every request, never stored', async () => {
+  const guarded = await startNginxCache({ authorization: 'Bearer team-secret' });
+  const varName = 'JLC_TEST_TEAM_CACHE_AUTH';
+  try {
+    const a = await machine([], guarded.url);
+    await saveEntry(a, 40);
+    const refused = await pushCache(a.store, a.remote);
+    assert.ok(!refused.ok);
+    assert.match(refused.error, /answered 401 Unauthorized for .* \(check the auth header: julia.cache.remote.authHeaderEnv\)/);
+    const unset = await connectTeamCache({ url: guarded.url, trustedKeys: [], keyDir: a.sb.keyDir, authHeaderEnv: varName }, AbortSignal.timeout(1000));
+    assert.ok(!unset.ok);
+    assert.equal(unset.error, `the environment variable ${varName} (julia.cache.remote.authHeaderEnv) is not set`);
+    process.env[varName] = 'Authorization: Bearer team-secret';
+    const authed = await connectTeamCache({ url: guarded.url, trustedKeys: [], keyDir: a.sb.keyDir, authHeaderEnv: varName }, AbortSignal.timeout(60_000));
+    assert.ok(authed.ok);
+    const pushed = await pushCache(a.store, authed.value);
+    assert.ok(pushed.ok, !pushed.ok ? pushed.error : '');
+    assert.equal(pushed.value.pushed, 1);
+    assert.ok(!JSON.stringify(pushed).includes('team-secret'));
+  } finally {
+    delete process.env[varName];
+    await guarded.stop();
+  }
+});
+
 async function put(m: Machine, space: 'ac' | 'cas', key: string, body: Buffer): Promise<void> {
   const r = await m.remote.http.put(space, key, body);
   assert.ok(r.ok, !r.ok ? r.error : '');

@@ -17,7 +17,8 @@ export interface NginxCache {
 
 const NGINX = ['/usr/sbin/nginx', '/usr/local/sbin/nginx'].find((p) => existsSync(p)) ?? 'nginx';
 
-export async function startNginxCache(): Promise<NginxCache> {
+/** `authorization`: the exact Authorization header the server requires (401 without it), as a team's server would. */
+export async function startNginxCache(opts: { authorization?: string } = {}): Promise<NginxCache> {
   const prefix = await mkdtemp(join(tmpdir(), 'jlcache-nginx-'));
   const dataDir = join(prefix, 'data');
   await mkdir(dataDir);
@@ -26,7 +27,7 @@ export async function startNginxCache(): Promise<NginxCache> {
   let lastError = '';
   for (let attempt = 0; attempt < 5; attempt++) {
     const port = await freePort();
-    await writeFile(join(prefix, 'nginx.conf'), config(prefix, dataDir, port));
+    await writeFile(join(prefix, 'nginx.conf'), config(prefix, dataDir, port, opts.authorization));
     const proc = spawn(NGINX, ['-p', prefix, '-c', join(prefix, 'nginx.conf'), '-e', join(prefix, 'error.log')], { stdio: ['ignore', 'ignore', 'pipe'] });
     let stderr = '';
     proc.stderr!.on('data', (d) => (stderr += d));
@@ -39,8 +40,9 @@ export async function startNginxCache(): Promise<NginxCache> {
   throw new Error(`nginx did not start (${NGINX}; install it with scripts/setup.sh): ${lastError}`);
 }
 
-function config(prefix: string, dataDir: string, port: number): string {
+function config(prefix: string, dataDir: string, port: number, authorization?: string): string {
   const temp = (name: string) => `${name}_temp_path ${join(prefix, 'temp', name)};`;
+  const auth = authorization ? `if ($http_authorization != ${JSON.stringify(authorization)}) { return 401; }` : '';
   return `daemon off;
 master_process off;
 pid ${join(prefix, 'nginx.pid')};
@@ -54,6 +56,7 @@ http {
     root ${dataDir};
     client_max_body_size 0;
     location / {
+      ${auth}
       dav_methods PUT;
       create_full_put_path on;
     }
