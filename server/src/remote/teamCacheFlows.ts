@@ -45,8 +45,9 @@ export class TeamCacheFlows {
     }, budget);
     try {
       const r = await Promise.race([this.pull(store, controller.signal), expired]);
-      if (r === 'late') return { text: this.problem(late), pulled: [] };
-      if (!r.ok) return { text: this.problem(r.error), pulled: [] };
+      // A late pull is logged by itself when its aborted requests return.
+      if (r === 'late') return { text: late, pulled: [] };
+      if (!r.ok) return { text: r.error, pulled: [] };
       return { text: summaryText(r.value), pulled: r.value.pulled };
     } finally {
       clearTimeout(timer);
