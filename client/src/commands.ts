@@ -1,6 +1,6 @@
 // Every command the extension contributes (package.json "contributes.commands"), one small handler each.
 import * as vscode from 'vscode';
-import { WorkDoneProgress, type LanguageClient } from 'vscode-languageclient/node';
+import { LSPErrorCodes, ResponseError, WorkDoneProgress, type LanguageClient } from 'vscode-languageclient/node';
 import {
   ClearCacheRequest, DeleteCacheEntryRequest, InterruptRequest, PullTeamCacheRequest, PushCompiledWorkRequest, RestartSessionRequest,
   SaveCompiledWorkRequest, StartSessionRequest, StopSessionRequest, type CacheEntryInfo, type SaveSummary, type TeamCacheSummary,
@@ -44,9 +44,18 @@ async function request<T>(send: () => Promise<T>): Promise<T | undefined> {
   try {
     return await send();
   } catch (err) {
+    if (isCancellation(err)) {
+      void vscode.window.showInformationMessage('Julia: cancelled; nothing was written');
+      return undefined;
+    }
     void vscode.window.showErrorMessage(`Julia: ${errorMessage(err)}`);
     return undefined;
   }
+}
+
+/** The user cancelled (VS Code's CancellationError, or the server's answer to $/cancelRequest). */
+function isCancellation(err: unknown): boolean {
+  return err instanceof vscode.CancellationError || (err instanceof ResponseError && err.code === LSPErrorCodes.RequestCancelled);
 }
 
 /** Shift+Enter: the selection, or the current line (extended to the whole block when it opens one); then the
@@ -90,8 +99,8 @@ let saveCount = 0;
 
 async function saveCompiledWork(client: LanguageClient, log: vscode.LogOutputChannel): Promise<void> {
   const summary = await vscode.window.withProgress(
-    { location: vscode.ProgressLocation.Notification, title: 'Julia: saving compiled work' },
-    async (progress) => {
+    { location: vscode.ProgressLocation.Notification, title: 'Julia: saving compiled work', cancellable: true },
+    async (progress, cancelled) => {
       // The server reports its stages (capture, codegen, store) as LSP work-done progress on our token.
       const token = `juliaCache.save.${++saveCount}`;
       let percent = 0;
@@ -102,7 +111,7 @@ async function saveCompiledWork(client: LanguageClient, log: vscode.LogOutputCha
         percent = Math.max(percent, next);
       });
       try {
-        return await request(() => client.sendRequest<SaveSummary>(SaveCompiledWorkRequest.type.method, { workDoneToken: token }));
+        return await request(() => client.sendRequest<SaveSummary>(SaveCompiledWorkRequest.type.method, { workDoneToken: token }, cancelled));
       } finally {
         sub.dispose();
       }

@@ -1,13 +1,14 @@
 // The seam between the LSP server and the native cache: the server routes the cache requests here and tells the
 // cache when a session started. The real implementation is wired in by main.ts; until then every request answers
 // "cache not available".
-import { ResponseError, type WorkDoneProgressReporter } from 'vscode-languageserver/node';
+import { ResponseError, type CancellationToken, type WorkDoneProgressReporter } from 'vscode-languageserver/node';
 import type { CacheEntryInfo, SaveSummary, TeamCacheSummary } from '../../shared/src/protocol.ts';
 import type { SessionEvalResult } from './session/agentProtocol.ts';
 import type { JuliaSession } from './session/juliaSession.ts';
 
 export interface CacheService {
-  saveCompiledWork(progress: WorkDoneProgressReporter): Promise<SaveSummary>;
+  /** A cancelled token stops the save at its next step and writes nothing. */
+  saveCompiledWork(progress: WorkDoneProgressReporter, token?: CancellationToken): Promise<SaveSummary>;
   cacheEntries(): Promise<CacheEntryInfo[]>;
   deleteCacheEntry(id: string): Promise<CacheEntryInfo[]>;
   clearCache(): Promise<void>;

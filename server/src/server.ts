@@ -7,6 +7,7 @@ import {
   ErrorCodes,
   ExecuteCommandRequest,
   ResponseError,
+  type CancellationToken,
   type Connection,
   type ExecuteCommandParams,
   type InitializeParams,
@@ -60,7 +61,7 @@ export interface ServerOptions {
 /** Error code for session failures (Julia missing, died, not running): a server-defined JSON-RPC code. */
 export const SESSION_ERROR = -32002;
 
-type Action = (params: unknown, progress: WorkDoneProgressReporter) => Promise<unknown> | unknown;
+type Action = (params: unknown, progress: WorkDoneProgressReporter, token?: CancellationToken) => Promise<unknown> | unknown;
 
 export function startServer(connection: Connection, options: ServerOptions = {}): void {
   let context: ServerContext | undefined;
@@ -170,7 +171,7 @@ export function startServer(connection: Connection, options: ServerOptions = {})
     },
     sessionStatus: () => ready().session.status(),
     evaluate: (params) => evaluate(readEvaluateParams(params)),
-    saveCompiledWork: (_params, progress) => cache.saveCompiledWork(progress).finally(() => lenses.refresh()),
+    saveCompiledWork: (_params, progress, token) => cache.saveCompiledWork(progress, token).finally(() => lenses.refresh()),
     cacheEntries: () => cache.cacheEntries(),
     deleteCacheEntry: (params) => cache.deleteCacheEntry(readEntryId(params)).finally(() => lenses.refresh()),
     clearCache: async () => {
@@ -181,17 +182,17 @@ export function startServer(connection: Connection, options: ServerOptions = {})
     pullTeamCache: () => cache.pullTeamCache().finally(() => lenses.refresh()),
   };
 
-  const handle = (action: Action) => async (params: unknown) => {
+  const handle = (action: Action) => async (params: unknown, token?: CancellationToken) => {
     try {
       const progress = connection.window.attachWorkDoneProgress(workDoneToken(params));
-      return await action(params, progress);
+      return await action(params, progress, token);
     } catch (error) {
       throw toResponseError(error);
     }
   };
   // Requests without params: the handler's first argument is the cancellation token, never params.
   // (Registered by method name: the handlers return the protocol's types through the untyped `Action`.)
-  const handle0 = (action: Action) => () => handle(action)(undefined);
+  const handle0 = (action: Action) => (token: CancellationToken) => handle(action)(undefined, token);
 
   connection.onRequest(StartSessionRequest.type.method, handle0(actions.startSession));
   connection.onRequest(StopSessionRequest.type.method, handle0(actions.stopSession));
@@ -207,14 +208,14 @@ export function startServer(connection: Connection, options: ServerOptions = {})
   connection.onRequest(PushCompiledWorkRequest.type.method, handle0(actions.pushCompiledWork));
   connection.onRequest(PullTeamCacheRequest.type.method, handle0(actions.pullTeamCache));
 
-  connection.onRequest(ExecuteCommandRequest.type.method, async (params: ExecuteCommandParams) => {
+  connection.onRequest(ExecuteCommandRequest.type.method, async (params: ExecuteCommandParams, token: CancellationToken) => {
     const name = (Object.keys(ServerCommands) as (keyof typeof ServerCommands)[]).find((key) => ServerCommands[key] === params?.command);
     if (!name) {
       throw new ResponseError(ErrorCodes.InvalidParams, `unknown command ${JSON.stringify(params?.command)}; known: ${Object.values(ServerCommands).join(', ')}`);
     }
     try {
       const progress = connection.window.attachWorkDoneProgress(params.workDoneToken);
-      return await actions[name](params.arguments?.[0], progress);
+      return await actions[name](params.arguments?.[0], progress, token);
     } catch (error) {
       throw toResponseError(error);
     }

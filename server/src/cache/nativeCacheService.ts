@@ -1,7 +1,7 @@
 // The LSP server's CacheService: Save Compiled Work, the cache view's listing, delete and clear, and the automatic
 // reload when a session starts (only in a trusted workspace with autoLoad on), preceded by a team cache pull when one
 // is configured (remote/teamCacheFlows.ts).
-import { ResponseError, type WorkDoneProgressReporter } from 'vscode-languageserver/node';
+import { LSPErrorCodes, ResponseError, type CancellationToken, type WorkDoneProgressReporter } from 'vscode-languageserver/node';
 import type { CacheEntryInfo, SaveSummary, TeamCacheSummary } from '../../../shared/src/protocol.ts';
 import { CacheChangedNotification } from '../../../shared/src/protocol.ts';
 import type { CacheService } from '../cacheService.ts';
@@ -35,16 +35,19 @@ export function createNativeCacheService(ctx: ServerContext): CacheService {
   const team = new TeamCacheFlows(settings, { info: (m) => connection.console.info(m), warn: (m) => connection.console.warn(m) }, workspaceRoot);
 
   return {
-    async saveCompiledWork(progress: WorkDoneProgressReporter): Promise<SaveSummary> {
+    async saveCompiledWork(progress: WorkDoneProgressReporter, token?: CancellationToken): Promise<SaveSummary> {
       const pid = session.agentInfo?.pid ?? -1;
       if (saved.pid !== pid) saved = { pid, signatures: new Set() };
-      progress.begin('Save Compiled Work', 0, 'capturing compiled methods', false);
+      const cancel = new AbortController();
+      const onCancel = token?.onCancellationRequested(() => cancel.abort());
+      progress.begin('Save Compiled Work', 0, 'capturing compiled methods', true);
       try {
         const target = await store();
         const { entryId, ...summary } = await saveCompiledWork(session, target, {
           julia: settings.juliaPath || 'julia',
           alreadySaved: saved.signatures,
           report: (message, percent) => progress.report(percent, message),
+          signal: cancel.signal,
         });
         changed();
         const cache = session.status().cache;
@@ -63,8 +66,10 @@ export function createNativeCacheService(ctx: ServerContext): CacheService {
         return summary;
       } catch (e) {
         if (e instanceof ResponseError) throw e;
+        if (cancel.signal.aborted) throw new ResponseError(LSPErrorCodes.RequestCancelled, 'Save Compiled Work was cancelled: nothing was written');
         throw new ResponseError(CACHE_ERROR, `Save Compiled Work failed: ${e instanceof Error ? e.message : String(e)}`);
       } finally {
+        onCancel?.dispose();
         progress.done();
       }
     },

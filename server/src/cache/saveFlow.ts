@@ -22,6 +22,8 @@ export interface SaveOptions {
   /** Signatures this session already saved (updated by saveCompiledWork). */
   alreadySaved: Set<string>;
   report?: (message: string, percent: number) => void;
+  /** Cancels the save between its steps: the in-session capture, one Julia call, finishes first; nothing is written. */
+  signal?: AbortSignal;
 }
 
 /** The summary the editor shows, and the id of the entry this save wrote (none when nothing was new). */
@@ -34,6 +36,7 @@ export async function saveCompiledWork(session: JuliaSession, store: Store, opts
   if (!info) throw new Error('the Julia session is not running');
   report('reading the session log', 5);
   const log = await session.request<SessionLog>('sessionLog', {});
+  opts.signal?.throwIfAborted();
   const compileMs = new Map<string, number>();
   for (const c of log.compiled) compileMs.set(c.sig, (compileMs.get(c.sig) ?? 0) + c.ms);
   const fresh = [...compileMs.keys()].filter((sig) => !opts.alreadySaved.has(sig));
@@ -43,15 +46,16 @@ export async function saveCompiledWork(session: JuliaSession, store: Store, opts
   const agentCode = await loadAgentCode(session);
   report(`compiling ${fresh.length} methods to native objects`, 15);
   const replay = { project: log.project, loadPath: log.loadPath, definitions: log.definitions };
-  const capture = await runCapture(session, fresh, replay, { julia: opts.julia, sysimage: info.identity.sysimage });
+  const capture = await runCapture(session, fresh, replay, { julia: opts.julia, sysimage: info.identity.sysimage, signal: opts.signal });
   try {
+    opts.signal?.throwIfAborted();
     summary.capturePath = capture.path;
     if (capture.why) summary.captureNote = `captured by the worker: ${capture.why}`;
     summary.skipped = capture.record.skipped;
     const captured = capture.record.entries;
     if (captured.length > 0) {
       report('emitting the relocatable object', 60);
-      const stored = await storeCapture(capture, store, info, opts.julia, compileMs);
+      const stored = await storeCapture(capture, store, info, { julia: opts.julia, compileMs, signal: opts.signal });
       summary.bytes = stored.bytes;
       summary.entryId = stored.entryId;
       summary.methodsSaved = captured.length;

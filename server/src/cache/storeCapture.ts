@@ -13,15 +13,27 @@ export interface StoredCapture {
   bytes: number;
 }
 
-export async function storeCapture(
-  capture: CaptureResult, store: Store, info: AgentInfo, julia: string, compileMs: ReadonlyMap<string, number> = new Map(),
-): Promise<StoredCapture> {
+export interface StoreCaptureOptions {
+  julia: string;
+  /** Compile time the session logged per signature, kept in the entry's method records. */
+  compileMs?: ReadonlyMap<string, number>;
+  /** Stops the codegen child; nothing is written once it is aborted. */
+  signal?: AbortSignal;
+}
+
+export async function storeCapture(capture: CaptureResult, store: Store, info: AgentInfo, opts: StoreCaptureOptions): Promise<StoredCapture> {
   const object = join(capture.dir, 'object.o');
-  await runCodegen(
-    { bitcode: capture.bitcode, object, cpu: info.identity.cpuName, features: info.identity.cpuFeatures },
-    { julia },
-  );
-  const methods = capture.record.entries.map((e) => ({ signature: e.signature, requires: e.requires, compileMs: compileMs.get(e.signature) }));
+  try {
+    await runCodegen(
+      { bitcode: capture.bitcode, object, cpu: info.identity.cpuName, features: info.identity.cpuFeatures },
+      { julia: opts.julia, signal: opts.signal },
+    );
+  } catch (e) {
+    opts.signal?.throwIfAborted();
+    throw e;
+  }
+  opts.signal?.throwIfAborted();
+  const methods = capture.record.entries.map((e) => ({ signature: e.signature, requires: e.requires, compileMs: opts.compileMs?.get(e.signature) }));
   const bytes = (await stat(object)).size + (await stat(capture.plan)).size;
   const written = await store.writeEntry({ object, plan: capture.plan, methods });
   if (!written.ok) throw new Error(written.error);

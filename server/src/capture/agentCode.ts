@@ -53,7 +53,7 @@ export async function cacheAgentCode(session: JuliaSession, store: Store | undef
     const capture = await runCapture(session, roots, none, { julia, sysimage: info.identity.sysimage });
     try {
       if (capture.path !== 'session' || capture.record.entries.length === 0) return;
-      await storeCapture(capture, store, info, julia);
+      await storeCapture(capture, store, info, { julia });
     } finally {
       await capture.dispose();
     }

@@ -66,7 +66,13 @@ async function runWorker(dir: string, job: ReplayJob & { signatures: string[] },
     timedOut = true;
     proc.kill('SIGKILL');
   }, opts.timeoutMs ?? 300_000);
-  const r = await proc.finally(() => clearTimeout(timer));
+  const cancel = () => proc.kill('SIGKILL');
+  opts.signal?.addEventListener('abort', cancel, { once: true });
+  const r = await proc.finally(() => {
+    clearTimeout(timer);
+    opts.signal?.removeEventListener('abort', cancel);
+  });
+  opts.signal?.throwIfAborted();
   try {
     return JSON.parse(await readFile(join(dir, 'capture.json'), 'utf8')) as CaptureRecord;
   } catch {

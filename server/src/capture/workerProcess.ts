@@ -9,6 +9,8 @@ export interface CaptureOptions {
   julia: string;
   sysimage: string;
   timeoutMs?: number;
+  /** Kills the worker (a cancelled save). */
+  signal?: AbortSignal;
 }
 
 export const WORKER = () => join(repoRoot(), 'server', 'julia', 'capture', 'worker.jl');

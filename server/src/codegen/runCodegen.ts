@@ -30,6 +30,8 @@ export interface RunCodegenOptions {
   julia?: string;
   /** default 60 s; the ~400-function module of a workload takes ~0.6 s */
   timeoutMs?: number;
+  /** stops the child (SIGTERM); the caller sees the abort rather than a crash */
+  signal?: AbortSignal;
   /** the command that runs the child (default: this build's child); tests substitute a misbehaving one */
   childCommand?: [string, ...string[]];
 }
@@ -57,6 +59,7 @@ export async function runCodegen(request: CodegenRequest, options: RunCodegenOpt
     input: JSON.stringify(req),
     cwd: repoRoot(), // so `--import tsx` resolves from the project's node_modules
     timeout,
+    cancelSignal: options.signal,
     forceKillAfterDelay: 1000,
     reject: false,
     stripFinalNewline: true,
