@@ -2,10 +2,10 @@
 // module and an included file that includes others), cached across real Julia sessions and never served stale:
 // fully cached when nothing changed; after an edit in an included file exactly the dependents of the edited
 // function compile again and the results are a fresh session's; a deleted included file fails exactly as without
-// the cache; a file included twice in one session after an edit leaves the second version in the session and the
-// cache. Each case works on its own copy of the workloads (the user's files are edited in place).
+// the cache, a renamed one is compiled again; a file included twice in one session after an edit leaves the second
+// version in the session and the cache. Each case works on its own copy of the workloads (users edit files in place).
 import assert from 'node:assert/strict';
-import { cpSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import type { EvaluateResult } from '../../shared/src/protocol.ts';
@@ -138,6 +138,23 @@ describe('included files: cached, and never served stale', () => {
     assert.match(withCache.message ?? '', /could not open file .*text\.jl/);
     assert.deepEqual(withCache, without);
     assert.equal(withCache.alive, '42');
+  });
+
+  test('an included file renamed between sessions: its functions compile again, the rest comes from the cache', async () => {
+    const dir = copyWorkloads();
+    const file = join(dir, 'report.jl');
+    const cache = tempDir('include-cache');
+    await cliRun(file, cache, { save: true });
+    renameSync(join(dir, 'lib', 'text.jl'), join(dir, 'lib', 'words.jl'));
+    edit(file, ['include("lib/text.jl")', 'include("lib/words.jl")']);
+    const fresh = await plainJulia(file);
+    await withSession(cache, async (session) => {
+      assert.equal((await evalFile(session, file)).ok, true);
+      assert.equal((await evalCode(session, 'Text(repr(main()))')).display, fresh);
+      const compiled = new Set((await compiledSignatures(session)).map(functionOf));
+      for (const f of ['Main.tokens', 'Main.topword']) assert.ok(compiled.has(f), `${f} (from the renamed file) compiled again: ${[...compiled].join(' | ')}`);
+      for (const f of ['Main.summary_line', 'Main.scaled']) assert.ok(!compiled.has(f), `${f} came from the cache: ${[...compiled].join(' | ')}`);
+    });
   });
 
   test('a file included twice in one session after an edit: the second version wins in the session and in the cache', async () => {
