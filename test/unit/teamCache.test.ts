@@ -213,6 +213,18 @@ test('a manifest made for another CPU: refused with the difference, never writte
   assert.deepEqual(await valid(a), []);
 });
 
+test('a signed manifest whose blobs exceed the cache limit: refused before anything is downloaded', async () => {
+  const a = await machine();
+  const huge = { bytes: 2 ** 31, sha256: 'c'.repeat(64) };
+  const manifest = signManifest({ identity: a.store.identity, methods: [method('h(::Int64)')], blobs: { object: huge, plan: huge } }, a.remote.key);
+  await put(a, 'ac', manifestKeyOf(manifest.entryKey, a.remote.key.publicText), Buffer.from(JSON.stringify(manifest)));
+  await put(a, 'ac', indexKeyOf(a.store.identity.key, a.remote.key.publicText), Buffer.from(JSON.stringify(signIndex(a.store.identity.key, [manifest.entryKey], a.remote.key))));
+  const b = await machine([a.remote.key.publicText]);
+  const r = await pullCache(b.store, b.remote);
+  assert.match(r.problems[0], /is not installed: it is 4294967296 bytes, more than the cache limit \(julia.cache.maxCacheMB\)$/);
+  assert.equal(r.bytesReceived, JSON.stringify(manifest).length + JSON.stringify(signIndex(a.store.identity.key, [manifest.entryKey], a.remote.key)).length);
+});
+
 test('two pushes of the same entries at once: both succeed, the server holds each entry once, a pull gets them all', async () => {
   const a = await machine();
   for (let i = 20; i < 26; i++) await saveEntry(a, i);

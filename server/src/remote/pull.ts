@@ -90,6 +90,8 @@ async function pullEntry(store: Store, remote: TeamCache, c: Candidate, sources?
   const manifest = readManifest(got.value, c.entryKey, { signer: c.signer, trusted: remote.trusted, identity: store.identity });
   if (!manifest.ok) return ok(`${what} is not installed: its manifest is ${manifest.error.startsWith('made for') ? '' : 'refused: '}${manifest.error}`);
   if (sources && !usableWith(manifest.value.methods, sources)) return ok('stale');
+  const size = manifest.value.blobs.object.bytes + manifest.value.blobs.plan.bytes;
+  if (size > store.maxBytes) return ok(`${what} is not installed: it is ${size} bytes, more than the cache limit (julia.cache.maxCacheMB)`);
   const blobs = await Promise.all(blobsOf(manifest.value).map(([name, want]) => fetchBlob(remote, name, want)));
   const bytes: Buffer[] = [];
   for (const b of blobs) {
