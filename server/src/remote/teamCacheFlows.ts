@@ -37,12 +37,13 @@ export class TeamCacheFlows {
     const budget = this.settings.remotePullBudgetMs;
     const late = `the team cache did not answer within ${budget} ms (julia.cache.remote.pullBudgetMs): the session started with the local cache`;
     const controller = new AbortController();
-    let expire = () => {};
-    const expired = new Promise<'late'>((resolve) => (expire = () => resolve('late')));
-    const timer = setTimeout(() => {
-      controller.abort(new Error(late));
-      expire();
-    }, budget);
+    let timer: NodeJS.Timeout | undefined;
+    const expired = new Promise<'late'>((resolve) => {
+      timer = setTimeout(() => {
+        controller.abort(new Error(late));
+        resolve('late');
+      }, budget);
+    });
     try {
       const r = await Promise.race([this.pull(store, controller.signal), expired]);
       // A late pull is logged by itself when its aborted requests return.
