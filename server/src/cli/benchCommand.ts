@@ -91,7 +91,7 @@ export async function benchmarkCommand(options: CliOptions): Promise<number> {
   let ok = true;
   if (sections.includes('shipped')) ok = (await shippedTable(options)) && ok;
   for (const [name, title, table] of [
-    ['forms', 'Everyday Julia forms (workloads/forms), one run each', formsTable],
+    ['forms', 'Everyday Julia forms (workloads/forms) and scripts that include their code (workloads/include), one run each', formsTable],
     ['scaling', 'Scaling: generated workloads of n distinct methods, one run each', scalingTable],
     ['remote', 'Team cache: pushed to and pulled from nginx on 127.0.0.1, one run each (ms unless noted)', remoteTable],
   ] as const) {

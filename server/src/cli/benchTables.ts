@@ -1,6 +1,7 @@
-// The benchmark's sections besides the shipped workloads: the corpus of everyday Julia forms (workloads/forms),
-// generated workloads of 10 / 100 / 1,000 methods for scaling, and the team cache through a local server. Each row comes from benchOnce (a cold session that
-// saves, then a fresh session with that cache), so every figure is measured the same way.
+// The benchmark's sections besides the shipped workloads: the corpus of everyday Julia forms (workloads/forms) with
+// the scripts that include their code (workloads/include), generated workloads of 10 / 100 / 1,000 methods for
+// scaling, and the team cache through a local server. Each row comes from benchOnce (a cold session that saves, then
+// a fresh session with that cache), so every figure is measured the same way.
 import { mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -25,17 +26,21 @@ export function coverage(r: BenchReport): number {
   return r.cold_compiled.filter((s) => !again.has(s)).length / r.cold_compiled.length;
 }
 
+/** Scripts whose functions live in `include`d files (workloads/include), measured like the forms. */
+const INCLUDE_WORKLOADS = ['report.jl', 'nested.jl'];
+
 export async function formsTable(options: CliOptions): Promise<{ rows: string[]; ok: boolean }> {
-  const dir = join(repoRoot(), 'workloads', 'forms');
-  const files = (await readdir(dir)).filter((n) => n.endsWith('.jl')).sort();
+  const workloads = join(repoRoot(), 'workloads');
+  const forms = (await readdir(join(workloads, 'forms'))).filter((n) => n.endsWith('.jl')).sort();
+  const files = [...forms.map((n) => join('forms', n)), ...INCLUDE_WORKLOADS.map((n) => join('include', n))];
   const rows = [
     '| form | cold first | compiled | cached first | compiled again | cached | cold/cached | save | correct |',
     '|' + '---|'.repeat(9),
   ];
   let ok = true;
   for (const name of files) {
-    const r = await benchOnce(join(dir, name), { ...options, json: true });
-    process.stderr.write(`forms/${name}: cold ${f(r.cold_first_ms)} cached ${f(r.cached_first_ms)} (${r.cache})\n`);
+    const r = await benchOnce(join(workloads, name), { ...options, json: true });
+    process.stderr.write(`${name}: cold ${f(r.cold_first_ms)} cached ${f(r.cached_first_ms)} (${r.cache})\n`);
     ok &&= r.correct;
     rows.push(
       `| ${name} | ${f(r.cold_first_ms)} | ${r.cold_compiled.length} | ${f(r.cached_first_ms)} | ${r.cached_compiled.length} | ${pct(coverage(r))} | ` +
