@@ -132,6 +132,7 @@ describe('VS Code (code-server) with the packaged extension', { timeout: 540_000
     await wb.focusRepl();
     await wb.typeLine('main()');
     coldMs = latencyMs(await wb.waitForEvaluation('main()'));
+    coldMethods = methodsCompiled(await wb.statusTooltip());
     // The code lens above main() says how long it took to compile, and that it is not cached yet.
     await wb.openFile('parser.jl');
     await wb.goToLine(MAIN_LINE);
@@ -152,7 +153,7 @@ describe('VS Code (code-server) with the packaged extension', { timeout: 540_000
     await wb.screenshot('code-lens-cached');
   });
 
-  test('cache: after Restart the first call latency drops', async (t) => {
+  test('cache: after Restart the first call compiles less', async (t) => {
     if (cacheMissing) return t.skip(cacheMissing);
     assert.ok(saved, 'nothing was saved: see "Save Compiled Work"');
     await wb.runCommand('Julia: Restart Julia Session');
@@ -168,7 +169,9 @@ describe('VS Code (code-server) with the packaged extension', { timeout: 540_000
     await wb.typeLine('main()');
     const warm = await wb.waitForEvaluation('main()');
     await wb.screenshot('restart-latency');
-    assert.ok(latencyMs(warm) < coldMs / 2, `first call with the cache ${latencyMs(warm)} ms vs ${coldMs} ms cold`);
+    // By what compiled, not by milliseconds (those depend on the machine's load: the benchmark measures them).
+    const warmMethods = methodsCompiled(await wb.statusTooltip());
+    assert.ok(warmMethods < coldMethods, `methods compiled by the first call: ${warmMethods} with the cache vs ${coldMethods} cold`);
     t.diagnostic(`main() first call: ${coldMs} ms cold, ${latencyMs(warm)} ms after Restart with the cache`);
     // "saved N ms" needs the server's timing.savedMs (the cold time recorded at save): shown when the server knows it.
     if (!/saved \d/.test(warm)) t.diagnostic('the server reported no timing.savedMs: the status bar could not show what the cache saved');
@@ -225,6 +228,7 @@ describe('VS Code (code-server) with the packaged extension', { timeout: 540_000
 });
 
 let coldMs = Infinity;
+let coldMethods = 0;
 let sessionUp = false;
 let saved = false;
 
@@ -241,6 +245,13 @@ function skipWithoutCache(t: TestContext, notification: string): boolean {
   cacheMissing = `the server has no native cache yet (${m[0]})`;
   t.skip(cacheMissing);
   return true;
+}
+
+/** The methods the last evaluation compiled, from the status bar's tooltip ("... native compile 12 ms (5 methods)"). */
+function methodsCompiled(tooltip: string): number {
+  const m = /native compile [^(]*\((\d+) methods\)/.exec(tooltip);
+  assert.ok(m, `no methods count in "${tooltip}"`);
+  return Number(m[1]);
 }
 
 function latencyMs(status: string): number {
