@@ -50,7 +50,7 @@ function modulesOf(defs: FunctionDefinition[]): string[] {
  * The requirements that name a statement of the document (capture/requires.jl): `stmt:<hash>` when it is evaluated
  * itself (Execute File, a selection), `def:<file>:<hash>` when `file` is loaded by `include`.
  */
-export function statementRequirements(hash: string, file: string | undefined): string[] {
+function statementRequirements(hash: string, file: string | undefined): string[] {
   return file ? [`stmt:${hash}`, `def:${file}:${hash}`] : [`stmt:${hash}`];
 }
 
@@ -66,9 +66,9 @@ export function describeFunctions(defs: FunctionDefinition[], compiled: Compiled
   return defs.map((d) => {
     const mine = cached.filter((m) => belongsTo(m.signature, d, userModules));
     const current = requirementsOf.get(d.name)!;
-    const own = statementRequirements(d.statementHash, file);
+    const itsStatement = statementRequirements(d.statementHash, file);
     let cache: CacheState = 'not cached';
-    if (mine.some((m) => m.requires.some((r) => own.includes(r)))) cache = 'cached';
+    if (mine.some((m) => m.requires.some((r) => itsStatement.includes(r)))) cache = 'cached';
     // Cached methods none of whose requirements is a current definition of the function: compiled from old source.
     else if (mine.some((m) => !m.requires.some((r) => current.has(r)))) cache = 'stale';
     let ms = sum(compiled.filter((c) => belongsTo(c.sig, d, userModules)).map((c) => c.ms));
