@@ -1,17 +1,21 @@
 // The team cache with real Julia sessions and a real server (Debian's nginx, DAV PUT, on 127.0.0.1): a cache built
 // and pushed on one "machine" (cache directory + key directory) is pulled on another and its first call runs cached;
 // an interrupted push leaves nothing broken; and in the language server the pull at session start is bounded by its
-// budget against a server that never answers or is down, while the session works. Failure modes of the server's
-// answers (404s, corrupted blobs, forged or foreign manifests, concurrent pushes) are in test/unit/teamCache.test.ts.
+// budget against a server that never answers or is down, while the session works; refused entries (corrupted blob,
+// another CPU, untrusted signer) leave the sessions working with what they had. 404s, altered or unsigned manifests,
+// auth and concurrent pushes are covered with synthetic entries in test/unit/teamCache.test.ts.
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { existsSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import type { EvaluateResult, SessionStatus, TeamCacheSummary } from '../../shared/src/protocol.ts';
 import { sha256Hex } from '../../server/src/cache/files.ts';
+import { withKey } from '../../server/src/cache/identity.ts';
 import { startNginxCache, type NginxCache } from '../../server/src/cli/nginxCacheServer.ts';
+import { indexKeyOf, manifestKeyOf, signIndex, signManifest } from '../../server/src/remote/manifest.ts';
+import { loadOrCreateTeamKey } from '../../server/src/remote/teamKey.ts';
 import { childEnv, cleanupTemps, cliJs, cliRun, run, tempDir, workloads, type CliReport } from '../helpers/cliRun.ts';
 import { startLspServer, type LspServer } from '../helpers/lspServer.ts';
 import { waitUntil } from '../helpers/wait.ts';
@@ -137,6 +141,57 @@ describe('team cache with real Julia sessions', () => {
     assert.equal(again.json.pushed, 1);
     const pulled = await cache(b, ['pull', '--cache', b.cache, '--remote', server.url, '--trust', keyA]);
     assert.equal(pulled.json.pulled.length, 1, pulled.stderr);
+  });
+
+  test('refused entries (a corrupted blob, another CPU, an untrusted signer): reported, nothing written, sessions work with what they had', async () => {
+    resetServer(server);
+    assert.equal((await cache(a, ['push', '--cache', a.cache, '--remote', server.url])).code, 0);
+    const [manifestFile] = serverFiles(server, 'ac').filter((f) => JSON.parse(readFileSync(join(server.dataDir, 'ac', f), 'utf8')).format === 'jlcache-manifest-1');
+    const manifest = JSON.parse(readFileSync(join(server.dataDir, 'ac', manifestFile), 'utf8'));
+
+    // A corrupted blob: the second machine writes nothing and runs uncached, with the same result.
+    const blobFile = join(server.dataDir, 'cas', manifest.blobs.object.sha256);
+    const good = readFileSync(blobFile);
+    writeFileSync(blobFile, Buffer.concat([good.subarray(0, 1000), Buffer.from([good[1000] ^ 0xff]), good.subarray(1001)]));
+    const b = machine('b3');
+    const corrupted = await cache(b, ['pull', '--cache', b.cache, '--remote', server.url, '--trust', keyA]);
+    assert.equal(corrupted.code, 0, corrupted.stderr);
+    assert.deepEqual(corrupted.json.pulled, []);
+    assert.match(corrupted.json.problems[0], /^team cache entry [0-9a-f]{12} is not installed: its object.o on the server is corrupted \(sha256 mismatch\)$/);
+    assert.deepEqual(Object.keys(snapshot(b.cache)).filter((f) => f.includes('/entries/')), []);
+    const uncached = await cliRun(PARSER, b.cache, { env: { JLCACHE_KEY_DIR: b.key } });
+    assert.deepEqual([uncached.cache, uncached.result], ['none', cold.result]);
+    writeFileSync(blobFile, good);
+
+    // A manifest for another CPU, signed with A's own key and listed in A's index: A's pull refuses it, A's cache
+    // stays as it was and still loads.
+    const key = await loadOrCreateTeamKey(a.key);
+    assert.ok(key.ok);
+    const other = withKey({ ...manifest.identity, key: undefined, cpuName: 'skylake-avx512' });
+    const forged = signManifest({ identity: other, methods: manifest.methods, blobs: manifest.blobs }, key.value);
+    writeFileSync(join(server.dataDir, 'ac', manifestKeyOf(forged.entryKey, keyA)), JSON.stringify(forged));
+    const index = signIndex(manifest.identity.key, [manifest.entryKey, forged.entryKey], key.value);
+    writeFileSync(join(server.dataDir, 'ac', indexKeyOf(manifest.identity.key, keyA)), JSON.stringify(index));
+    const before = snapshot(a.cache);
+    const foreign = await cache(a, ['pull', '--cache', a.cache, '--remote', server.url]);
+    assert.equal(foreign.code, 0, foreign.stderr);
+    assert.deepEqual([foreign.json.pulled, foreign.json.present], [[], 1]);
+    assert.match(foreign.json.problems[0], new RegExp(`its manifest is made for another machine or Julia build: compiled for CPU skylake-avx512, this machine is ${manifest.identity.cpuName}$`));
+    assert.deepEqual(snapshot(a.cache), before);
+    const stillCached = await cliRun(PARSER, a.cache, { env: { JLCACHE_KEY_DIR: a.key } });
+    assert.deepEqual([stillCached.cache, stillCached.first_compiled, stillCached.result], ['loaded', [], cold.result]);
+
+    // The real manifest replaced by one an untrusted key signed.
+    const m = machine('mallory');
+    await publicKey(m);
+    const mallory = await loadOrCreateTeamKey(m.key);
+    assert.ok(mallory.ok);
+    const replaced = signManifest({ identity: manifest.identity, methods: manifest.methods, blobs: manifest.blobs }, mallory.value);
+    writeFileSync(join(server.dataDir, 'ac', manifestFile), JSON.stringify(replaced));
+    const untrusted = await cache(b, ['pull', '--cache', b.cache, '--remote', server.url, '--trust', keyA]);
+    assert.deepEqual(untrusted.json.pulled, []);
+    assert.ok(untrusted.json.problems.some((p: string) => p.endsWith(`its manifest is refused: signed by a key you do not trust (${mallory.value.publicText})`)), untrusted.json.problems.join('\n'));
+    assert.deepEqual(Object.keys(snapshot(b.cache)).filter((f) => f.includes('/entries/')), []);
   });
 
   describe('in the language server', () => {
