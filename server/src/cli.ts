@@ -7,6 +7,7 @@
 //   benchmark [--runs N] [--only shipped,forms,scaling,remote]   the README's tables: shipped workloads (medians of N runs),
 //                           the everyday-forms corpus, the scaling series and the team cache
 //   cache key | cache push|pull --cache DIR --remote URL [--trust KEY]... [--auth-env VAR] [--json]   the team cache
+//   benchmark --compare [--runs N]   plain Julia vs a custom system image vs this cache (docs/COMPARISON.md)
 // Options: --julia PATH (default: $JULIA, else `julia` on PATH).
 import { demoCommand } from './cli/demoCommand.ts';
 import { evalCommand } from './cli/evalCommand.ts';
@@ -15,7 +16,7 @@ import { benchCommand, benchmarkCommand } from './cli/benchCommand.ts';
 import { cacheCommand } from './cli/cacheCommand.ts';
 import type { CliOptions } from './cli/cliSession.ts';
 
-const USAGE = 'usage: cli.js eval FILE.jl [--json] | run FILE.jl [--cache DIR] [--save] [--json] | bench FILE.jl [--json] | benchmark [--runs N] [--only shipped,forms,scaling,remote] | demo [--json] | cache key | cache push|pull --cache DIR --remote URL [--trust KEY]... [--auth-env VAR] [--json]   (options: --julia PATH)';
+const USAGE = 'usage: cli.js eval FILE.jl [--json] | run FILE.jl [--cache DIR] [--save] [--json] | bench FILE.jl [--json] | benchmark [--runs N] [--only shipped,forms,scaling,remote] [--compare] | demo [--json] | cache key | cache push|pull --cache DIR --remote URL [--trust KEY]... [--auth-env VAR] [--json]   (options: --julia PATH)';
 
 export function parseArgs(argv: string[]): { command: string; file?: string; options: CliOptions } {
   const options: CliOptions = { json: false };
@@ -24,6 +25,7 @@ export function parseArgs(argv: string[]): { command: string; file?: string; opt
     const arg = argv[i];
     if (arg === '--json') options.json = true;
     else if (arg === '--save') options.save = true;
+    else if (arg === '--compare') options.compare = true;
     else if (arg === '--cache') {
       options.cacheDir = argv[++i];
       if (!options.cacheDir) throw new Error('--cache needs a directory');

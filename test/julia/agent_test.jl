@@ -207,6 +207,13 @@ end
             @test log["loadPath"] isa Vector && !isempty(log["loadPath"])
         end
 
+        @testset "sessionLog included: each file an include loaded, and the module it ran in" begin
+            dir = mktempdir()
+            write(joinpath(dir, "inc_t.jl"), "inc_f_t() = 1\n")
+            @test evalcode(a, "module IncM_t\ninclude($(repr(joinpath(dir, "inc_t.jl"))))\nend")["ok"] === true
+            @test Dict{String,Any}("file" => joinpath(dir, "inc_t.jl"), "module" => "Main.IncM_t") in result(a, "sessionLog")["included"]
+        end
+
         @testset "interrupts" begin
             # SIGINT once the user's code runs (it said so), not after a guessed delay
             pending = @async evalcode(a, "println(\"sleeping_t\"); flush(stdout); sleep(30)")
@@ -284,6 +291,6 @@ end
     a = start_agent()
     result(a, "initialize")
     close(a.sock)
-    @test timedwait(() -> !process_running(a.proc), 10.0) === :ok
+    @test timedwait(() -> !process_running(a.proc), 60.0) === :ok   # the limit only guards against a hang
     @test a.proc.exitcode == 0
 end

@@ -45,9 +45,12 @@ hashes = String[]
 
 if MODE == "cached"
     include(joinpath(ROOT, "server", "julia", "loader", "glue.jl"))
+    using SHA: sha256
+    digest(file) = bytes2hex(sha256(read(file)))
     t = time_ns()
     for dir in ARGS[4:end]
-        JLCache.load_entries(joinpath(dir, "object.o"), joinpath(dir, "plan.bin"))
+        object, plan = joinpath(dir, "object.o"), joinpath(dir, "plan.bin")
+        JLCache.load_entries(object, digest(object), plan, digest(plan))
     end
     global LOAD_MS = (time_ns() - t) / 1e6
 end

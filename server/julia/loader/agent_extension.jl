@@ -8,21 +8,29 @@ function handle_cache_load(params::Dict{String,Any})
     failed = Any[]
     for e in params["entries"]
         id = String(e["id"])
-        n, err = JLCache.load_entries(String(e["object"]), String(e["plan"]); name = id)
+        n, err, damaged = JLCache.load_entries(String(e["object"]), String(e["objectSha256"]), String(e["plan"]),
+                                               String(e["planSha256"]), id)
         if isempty(err)
             linked += 1
         else
-            push!(failed, Dict{String,Any}("id" => id, "reason" => err))
+            push!(failed, Dict{String,Any}("id" => id, "reason" => err, "damaged" => damaged))
         end
     end
+    t1 = time_ns()
     # Statements evaluated before the cache arrived count as satisfied too.
     for r in STATEMENT_LOG, req in r.satisfies
         JLCache.satisfy(req)
     end
     JLCache.packages_changed()
+    t2 = time_ns()
     st = JLCache.status()
+    t3 = time_ns()
+    steps = JLCache.step_ms()
+    steps["entries"] = (t1 - t0) / 1e6      # jlc_load calls, the C steps included
+    steps["satisfy"] = (t2 - t1) / 1e6
+    steps["status"] = (t3 - t2) / 1e6
     return Dict{String,Any}("linked" => linked, "installed" => st["installed"], "pending" => st["pending"],
-                            "failed" => failed, "ms" => (time_ns() - t0) / 1e6)
+                            "failed" => failed, "ms" => (time_ns() - t0) / 1e6, "steps" => steps)
 end
 
 register_handler("cache/load", handle_cache_load)
@@ -68,6 +76,12 @@ end)
 # Compiled at agent start (WARMUP_HOOKS, see the agent's warmup.jl): no entries, so nothing is linked or installed.
 push!(WARMUP_HOOKS, function ()
     handle_cache_load(Dict{String,Any}("entries" => Any[]))
-    precompile(Core.kwfunc(JLCache.load_entries), (NamedTuple{(:name,),Tuple{String}}, typeof(JLCache.load_entries), String, String))
+    # What a load with entries calls besides (the first call of a function not compiled here pays its codegen).
+    precompile(JLCache.load_entries, (String, String, String, String, String))
+    precompile(JLCache.init, ())
+    precompile(JLCache.satisfy, (String,))
+    precompile(JLCache.is_stdlib, (Module,))
+    precompile(JLCache.package_requirement, (Module,))
+    precompile(JLCache.step_ms, ())
     nothing
 end)

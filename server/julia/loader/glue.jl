@@ -16,12 +16,28 @@ function init()
     INITIALIZED[] = true
 end
 
-"""Links one cache entry; entries without requirements are installed at once. Returns (entries, error)."""
-function load_entries(object::String, plan::String; name::String = basename(dirname(object)))
+"""
+Links one cache entry whose files must have the given sha256 digests (the loader hashes the bytes it links); entries
+without requirements are installed at once. Returns (entries, error, damaged): damaged when a file's bytes are not the
+ones its digest names. (Positional arguments only: a keyword call's body is compiled on its first call, not by the
+warm-up's `precompile`.)
+"""
+function load_entries(object::String, object_sha256::String, plan::String, plan_sha256::String,
+                      name::String = basename(dirname(object)))
     init()
     err = zeros(UInt8, 512)
-    n = ccall((:jlc_load, LIB), Cint, (Cstring, Cstring, Cstring, Ptr{UInt8}, Csize_t), name, object, plan, err, length(err))
-    return n < 0 ? (0, unsafe_string(pointer(err))) : (Int(n), "")
+    n = ccall((:jlc_load, LIB), Cint, (Cstring, Cstring, Cstring, Cstring, Cstring, Ptr{UInt8}, Csize_t),
+              name, object, object_sha256, plan, plan_sha256, err, length(err))
+    return n < 0 ? (0, unsafe_string(pointer(err)), n == -2) : (Int(n), "", false)
+end
+
+const STEP_NAMES = ("read", "parse", "link", "unwind", "fill", "install")
+
+"""Milliseconds the C loader spent per step since this process started (see jlc_step_ms)."""
+function step_ms()
+    out = zeros(Float64, length(STEP_NAMES))
+    INITIALIZED[] && ccall((:jlc_step_ms, LIB), Cint, (Ptr{Float64}, Cint), out, length(out))
+    return Dict{String,Any}(STEP_NAMES[k] => out[k] for k in eachindex(out))
 end
 
 """A requirement became true in this session (see capture/requires.jl): installs the entries waiting only for it."""
@@ -36,6 +52,9 @@ function packages_changed()
     n = 0
     for m in Base.loaded_modules_array()
         m in KNOWN_MODULES && continue
+        # Digesting a package reads all its sources: only for packages an entry waits for. Others stay unchecked and
+        # are looked at again on the next call (a later cache/load may bring entries that need them).
+        ccall((:jlc_wants, LIB), Cint, (Cstring,), "pkg:" * String(nameof(m)) * ":") == 0 && continue
         push!(KNOWN_MODULES, m)
         is_stdlib(m) && continue
         n += ccall((:jlc_satisfy, LIB), Cint, (Cstring,), package_requirement(m))

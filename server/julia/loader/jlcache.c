@@ -2,7 +2,7 @@
  * running Julia 1.5.3 process and installs it as CodeInstances, with no Julia code compiled and no Julia text
  * parsed on the way. Called from glue.jl through ccall.
  *
- *   link:    LLVM ORC v1 C API (RuntimeDyld) of the libLLVM-9 Julia already uses; undefined symbols resolve
+ *   link:    elflink.c (the relocations the codegen check allows, applied directly); undefined symbols resolve
  *            against the process (dlsym), i.e. libjulia's runtime.
  *   fill:    each global slot `jlgv_<i>` an entry's code uses gets this process's pointer for the same Julia
  *            object, computed from the plan (PLAN-FORMAT.md): a table of nodes, each built from earlier ones.
@@ -12,34 +12,19 @@
  */
 #include <dlfcn.h>
 #include <elf.h>
+#include <fcntl.h>
 #include <pthread.h>
 #include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
 #include "../internals/julia-1.5.3.h"
-
-/* ---- the part of LLVM 9's C API we use (llvm-c headers are not installed; signatures from LLVM 9) ---- */
-typedef struct LLVMOpaqueTargetMachine *LLVMTargetMachineRef;
-typedef struct LLVMTarget *LLVMTargetRef;
-typedef struct LLVMOpaqueMemoryBuffer *LLVMMemoryBufferRef;
-typedef struct LLVMOrcOpaqueJITStack *LLVMOrcJITStackRef;
-typedef struct LLVMOpaqueError *LLVMErrorRef;
-typedef uint64_t LLVMOrcModuleHandle;
-typedef uint64_t LLVMOrcTargetAddress;
-typedef uint64_t (*LLVMOrcSymbolResolverFn)(const char *name, void *ctx);
-extern int LLVMGetTargetFromTriple(const char *triple, LLVMTargetRef *t, char **err);
-extern LLVMTargetMachineRef LLVMCreateTargetMachine(LLVMTargetRef t, const char *triple, const char *cpu,
-                                                    const char *features, int level, int reloc, int model);
-extern LLVMOrcJITStackRef LLVMOrcCreateInstance(LLVMTargetMachineRef tm);
-extern LLVMMemoryBufferRef LLVMCreateMemoryBufferWithMemoryRangeCopy(const char *data, size_t len, const char *name);
-extern LLVMErrorRef LLVMOrcAddObjectFile(LLVMOrcJITStackRef s, LLVMOrcModuleHandle *h, LLVMMemoryBufferRef obj,
-                                         LLVMOrcSymbolResolverFn resolver, void *ctx);
-extern LLVMErrorRef LLVMOrcGetSymbolAddress(LLVMOrcJITStackRef s, LLVMOrcTargetAddress *addr, const char *name);
-extern char *LLVMGetErrorMessage(LLVMErrorRef e);
-extern void LLVMDisposeErrorMessage(char *msg);
-extern void LLVMDisposeMessage(char *msg);
+#include "elflink.h"
+#include "sha256.h"
 
 /* ---- plan format (PLAN-FORMAT.md; same numbers as planformat.jl) ---- */
 enum {
@@ -78,12 +63,23 @@ typedef struct {
     const uint8_t *slottab; /* u32 node per slot, inside `plan` */
     uint8_t *filled;        /* per slot */
     entry_t *entries;
-    LLVMOrcJITStackRef jit;
+    struct jlc_image img;     /* the linked code and data (elflink.h) */
     struct code_range *code;  /* the object's functions, sorted by start: what backtraces are told about */
     uint32_t ncode;
 } cache_t;
 
 static cache_t **caches; static int ncaches;
+
+/* Where load time goes (jlc_step_ms): nanoseconds per step, summed over every call since the process started. */
+enum { T_READ, T_PARSE, T_LINK, T_DESCRIBE, T_FILL, T_INSTALL, T_NSTEPS };
+static uint64_t step_ns[T_NSTEPS];
+static uint64_t now_ns(void)
+{
+    struct timespec ts; clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+/* Adds the time since *t to step k and restarts *t. */
+static void lap(int k, uint64_t *t) { uint64_t n = now_ns(); step_ns[k] += n - *t; *t = n; }
 static char **satisfied; static int nsatisfied, capsatisfied;
 static jl_array_t *roots;   /* Vector{Any} owned by the glue: keeps every object we create alive */
 static jl_value_t *loaded_modules;
@@ -520,18 +516,14 @@ static jl_value_t *resolve(cache_t *c, uint32_t i, int depth, char *err, size_t 
 }
 
 /* ---- linking ---- */
-static uint64_t resolve_symbol(const char *name, void *ctx)
+static void *resolve_symbol(const char *name)
 {
-    (void)ctx;
-    return (uint64_t)(uintptr_t)dlsym(RTLD_DEFAULT, name);
+    return dlsym(RTLD_DEFAULT, name);
 }
 
 static void *symbol(cache_t *c, const char *name)
 {
-    LLVMOrcTargetAddress addr = 0;
-    LLVMErrorRef e = LLVMOrcGetSymbolAddress(c->jit, &addr, name);
-    if (e) { char *m = LLVMGetErrorMessage(e); LLVMDisposeErrorMessage(m); return NULL; }
-    return (void *)(uintptr_t)addr;
+    return jlc_image_symbol(&c->img, name);
 }
 
 static int fill_slot(cache_t *c, uint32_t s, char *err, size_t errlen)
@@ -560,11 +552,41 @@ static int requirements_met(entry_t *e)
     return 1;
 }
 
+static void install_code(cache_t *c, entry_t *e);
+
+/* The CodeInstance install fills in, or NULL if Julia refuses to make one (its own function: a longjmp out of the
+ * JL_TRY must not clobber the caller's locals). */
+static jl_code_instance_t *inferred_instance(jl_method_instance_t *mi, jl_value_t *rt)
+{
+    jl_code_instance_t *volatile ci = NULL;
+    JL_TRY {
+        ci = jl_get_method_inferred(mi, rt, jl_get_world_counter(), ~(size_t)0);
+    }
+    JL_CATCH {
+        jl_exception_clear();
+        ci = NULL;
+    }
+    return ci;
+}
+
+/* Installs one entry whose requirements are met: its slots first, then its code. */
 static void install(cache_t *c, entry_t *e)
 {
-    char err[256] = "";
+    uint64_t t = now_ns();
     for (uint32_t j = 0; j < e->nslots; j++)
-        if (fill_slot(c, rd32(e->slots + 4 * j), err, sizeof err) != 0) goto fail;
+        if (fill_slot(c, rd32(e->slots + 4 * j), e->reason, sizeof e->reason) != 0) {
+            e->state = E_FAILED;
+            lap(T_FILL, &t);
+            return;
+        }
+    lap(T_FILL, &t);
+    install_code(c, e);
+    lap(T_INSTALL, &t);
+}
+
+static void install_code(cache_t *c, entry_t *e)
+{
+    char err[256] = "";
     jl_value_t *sig = resolve(c, e->sig, 0, err, sizeof err);
     jl_value_t *rt = sig ? resolve(c, e->rettype, 0, err, sizeof err) : NULL;
     if (!rt) goto fail;
@@ -576,14 +598,7 @@ static void install(cache_t *c, entry_t *e)
     snprintf(name, sizeof name, "jlentry_%u_invoke", e->index);
     void *inv = e->kind == ENTRY_SPECSIG ? symbol(c, name) : NULL;
     if (!spec || (e->kind == ENTRY_SPECSIG && !inv)) { setmsg(err, sizeof err, "entry symbols missing from the object"); goto fail; }
-    jl_code_instance_t *ci = NULL;
-    JL_TRY {
-        ci = jl_get_method_inferred(mi, rt, jl_get_world_counter(), ~(size_t)0);
-    }
-    JL_CATCH {
-        jl_exception_clear();
-        ci = NULL;
-    }
+    jl_code_instance_t *ci = inferred_instance(mi, rt);
     if (!ci) { setmsg(err, sizeof err, "cannot create a CodeInstance"); goto fail; }
     if (ci->invoke != NULL) { e->state = E_PRESENT; setmsg(e->reason, sizeof e->reason, "already compiled in this session"); return; }
     for (uint32_t j = 0; j < e->nback; j++) {
@@ -631,22 +646,48 @@ static void free_cache(cache_t *c)
     free(c->plan); free(c->nodes); free(c->vals); free(c->state); free(c->filled); free(c->entries);
     for (uint32_t i = 0; i < c->ncode; i++) free(c->code[i].name);
     free(c->code);
+    jlc_image_free(&c->img);   /* only for entries that failed before their code was registered */
     free(c);
 }
 
+/* Reads a regular file (never through a symlink, never blocking on a FIFO) whole. NULL with errno set otherwise. */
 static uint8_t *read_file(const char *path, size_t *len)
 {
-    FILE *f = fopen(path, "rb");
-    if (!f) return NULL;
+    int fd = open(path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+    if (fd < 0) return NULL;
+    struct stat st;
     uint8_t *buf = NULL;
-    if (fseek(f, 0, SEEK_END) == 0) {
-        long n = ftell(f);
-        if (n >= 0 && fseek(f, 0, SEEK_SET) == 0 && (buf = malloc((size_t)n + 1)) != NULL) {
-            if (fread(buf, 1, (size_t)n, f) != (size_t)n) { free(buf); buf = NULL; }
-            else *len = (size_t)n;
+    if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && (buf = malloc((size_t)st.st_size + 1)) != NULL) {
+        size_t done = 0;
+        while (done < (size_t)st.st_size) {
+            ssize_t n = read(fd, buf + done, (size_t)st.st_size - done);
+            if (n <= 0) break;
+            done += (size_t)n;
         }
+        *len = done;
     }
-    fclose(f);
+    close(fd);
+    return buf;
+}
+
+/* The file's bytes if their sha256 is `hex` (the digest in the entry's signed metadata); else NULL with `err` set to
+ * the store's wording, and *damaged = 1 when the file is there but its bytes differ. Hashing the very buffer that is
+ * linked leaves no window between the check and the use, so the loader needs no private copy of the file. */
+static uint8_t *read_verified(const char *path, const char *hex, size_t *len, int *damaged, char *err, size_t errlen)
+{
+    const char *name = strrchr(path, '/') ? strrchr(path, '/') + 1 : path;
+    uint8_t *buf = read_file(path, len);
+    if (!buf) { setmsg(err, errlen, "cannot read %s", path); return NULL; }
+    uint8_t md[32];
+    char got[65];
+    jlc_sha256(buf, *len, md);
+    for (int i = 0; i < 32; i++) snprintf(got + 2 * i, 3, "%02x", md[i]);
+    if (strlen(hex) != 64 || strcmp(got, hex) != 0) {
+        setmsg(err, errlen, "%s is corrupted (sha256 mismatch)", name);
+        *damaged = 1;
+        free(buf);
+        return NULL;
+    }
     return buf;
 }
 
@@ -664,8 +705,22 @@ static int cmp_range(const void *a, const void *b)
     return x < y ? -1 : x > y;
 }
 
-/* The object's function symbols at their linked addresses. A section's load address comes from a global symbol
- * in it that ORC can look up (every entry symbol is global); functions in other sections are left out. */
+/* Index into c->entries of the entry a symbol "jlentry_<k>_<kind>" belongs to, or -1. */
+static int32_t entry_of_symbol(cache_t *c, const char *name)
+{
+    if (strncmp(name, "jlentry_", 8) != 0) return -1;
+    const char *p = name + 8;
+    uint32_t k = 0;
+    if (*p < '0' || *p > '9') return -1;
+    for (; *p >= '0' && *p <= '9'; p++) k = k * 10 + (uint32_t)(*p - '0');
+    if (*p++ != '_' || *p < 'a' || *p > 'z') return -1;
+    for (; *p; p++) if (*p < 'a' || *p > 'z') return -1;
+    if (k < c->nentries && c->entries[k].index == k) return (int32_t)k;
+    for (uint32_t j = 0; j < c->nentries; j++) if (c->entries[j].index == k) return (int32_t)j;
+    return -1;
+}
+
+/* The object's function symbols at their linked addresses (functions of sections not loaded are left out). */
 static void collect_functions(cache_t *c, const uint8_t *obj, size_t len)
 {
     const Elf64_Ehdr *eh = (const Elf64_Ehdr *)obj;
@@ -681,32 +736,21 @@ static void collect_functions(cache_t *c, const uint8_t *obj, size_t len)
     size_t nsym = symtab->sh_size / sizeof(Elf64_Sym);
     const char *str = (const char *)(obj + strtab->sh_offset);
     if (str[strtab->sh_size - 1] != 0) return;
-    uintptr_t *base = calloc(eh->e_shnum, sizeof(uintptr_t));
+    const uintptr_t *base = c->img.secaddr;   /* section load addresses from the linker */
     c->code = calloc(nsym + 1, sizeof(struct code_range));
-    if (!base || !c->code) { free(base); return; }
-    for (size_t i = 0; i < nsym; i++) {
-        unsigned sec = sym[i].st_shndx;
-        if (ELF64_ST_BIND(sym[i].st_info) != STB_GLOBAL || ELF64_ST_TYPE(sym[i].st_info) != STT_FUNC ||
-            sec >= eh->e_shnum || base[sec] || sym[i].st_name >= strtab->sh_size) continue;
-        uintptr_t at = (uintptr_t)symbol(c, str + sym[i].st_name);
-        if (at) base[sec] = at - sym[i].st_value;
-    }
+    if (!c->code || c->img.nsec != eh->e_shnum) return;
     for (size_t i = 0; i < nsym; i++) {
         unsigned sec = sym[i].st_shndx;
         if (ELF64_ST_TYPE(sym[i].st_info) != STT_FUNC || sym[i].st_size == 0 || sec >= eh->e_shnum || !base[sec] ||
             sym[i].st_name >= strtab->sh_size) continue;
         struct code_range *r = &c->code[c->ncode];
         const char *name = str + sym[i].st_name;
-        unsigned k; int n = 0; char kind[8];
-        r->entry = -1;
-        if (sscanf(name, "jlentry_%u_%7[a-z]%n", &k, kind, &n) == 2 && name[n] == 0)
-            for (uint32_t j = 0; j < c->nentries; j++) if (c->entries[j].index == k) r->entry = (int32_t)j;
+        r->entry = entry_of_symbol(c, name);
         if (!(r->name = strdup(name))) continue;
         r->start = base[sec] + sym[i].st_value;
         r->end = r->start + sym[i].st_size;
         c->ncode++;
     }
-    free(base);
     qsort(c->code, c->ncode, sizeof(struct code_range), cmp_range);
 }
 
@@ -829,41 +873,37 @@ JL_DLLEXPORT void jlc_init(jl_value_t *rootvec)
     if (jl_is_array(rootvec)) roots = (jl_array_t *)rootvec;
 }
 
-/* Links one cache entry (object + plan). Returns the number of entries, or -1 with `err` set; nothing of
- * the entry is installed then. Entries with no requirements are installed right away. */
-JL_DLLEXPORT int jlc_load(const char *name, const char *objpath, const char *planpath, char *err, size_t errlen)
+/* Links one cache entry (object + plan, each checked against its sha256). Returns the number of entries, or -1 with
+ * `err` set (-2: a file's bytes are not the ones its metadata names, the entry is damaged); nothing of the entry is
+ * installed then. Entries with no requirements are installed right away. */
+JL_DLLEXPORT int jlc_load(const char *name, const char *objpath, const char *objsha, const char *planpath,
+                          const char *plansha, char *err, size_t errlen)
 {
-    static LLVMTargetMachineRef tm;
     if (!roots) { setmsg(err, errlen, "jlc_init was not called"); return -1; }
     cache_t *c = calloc(1, sizeof(cache_t));
     size_t objlen = 0;
     uint8_t *obj = NULL;
     if (!c) { setmsg(err, errlen, "out of memory"); return -1; }
     snprintf(c->name, sizeof c->name, "%s", name);
-    if (!(c->plan = read_file(planpath, &c->planlen))) { setmsg(err, errlen, "cannot read %s", planpath); goto fail; }
+    uint64_t t = now_ns();
+    int damaged = 0;
+    if (!(c->plan = read_verified(planpath, plansha, &c->planlen, &damaged, err, errlen))) goto fail;
+    if (!(obj = read_verified(objpath, objsha, &objlen, &damaged, err, errlen))) goto fail;
+    lap(T_READ, &t);
     if (parse_plan(c, err, errlen) != 0) goto fail;
-    if (!(obj = read_file(objpath, &objlen))) { setmsg(err, errlen, "cannot read %s", objpath); goto fail; }
     if (objlen < 64 || memcmp(obj, "\177ELF\2\1\1", 7) != 0 || obj[16] != 1 /* ET_REL */ || obj[18] != 62 /* x86-64 */) {
         setmsg(err, errlen, "%s is not a relocatable x86-64 ELF object", objpath); goto fail;
     }
-    if (!tm) {
-        LLVMTargetRef t; char *msg = NULL;
-        if (LLVMGetTargetFromTriple("x86_64-pc-linux-gnu", &t, &msg)) {
-            setmsg(err, errlen, "LLVM target: %s", msg ? msg : "?"); if (msg) LLVMDisposeMessage(msg); goto fail;
-        }
-        tm = LLVMCreateTargetMachine(t, "x86_64-pc-linux-gnu", "", "", 2, 0, 0);
-    }
-    c->jit = LLVMOrcCreateInstance(tm);
-    LLVMMemoryBufferRef buf = LLVMCreateMemoryBufferWithMemoryRangeCopy((const char *)obj, objlen, c->name);
-    LLVMOrcModuleHandle h;
-    LLVMErrorRef e = LLVMOrcAddObjectFile(c->jit, &h, buf, resolve_symbol, NULL);
-    if (e) { char *m = LLVMGetErrorMessage(e); setmsg(err, errlen, "link: %s", m); LLVMDisposeErrorMessage(m); goto fail; }
-    /* The first symbol lookup finalizes the object: relocations against the process are applied here. */
+    lap(T_PARSE, &t);
+    if (jlc_link(obj, objlen, resolve_symbol, &c->img, err, errlen) != 0) goto fail;
     if (c->nentries > 0) {
         char sym[48]; snprintf(sym, sizeof sym, "jlentry_%u_spec", c->entries[0].index);
-        if (!symbol(c, sym)) { setmsg(err, errlen, "link: entry symbols not found (unresolved symbols?)"); goto fail; }
+        if (!symbol(c, sym)) { setmsg(err, errlen, "link: entry symbols not found in the object"); goto fail; }
     }
+    jlc_image_register_frames(&c->img);
+    lap(T_LINK, &t);
     describe_code(c, obj, objlen);   /* best effort: without it only backtraces through this code lose frames */
+    lap(T_DESCRIBE, &t);
     free(obj); obj = NULL;
     caches = realloc(caches, sizeof(cache_t *) * (ncaches + 1));
     caches[ncaches++] = c;
@@ -871,8 +911,8 @@ JL_DLLEXPORT int jlc_load(const char *name, const char *objpath, const char *pla
     return (int)c->nentries;
 fail:
     free(obj);
-    free_cache(c);   /* a failed ORC instance keeps its (unused) memory: LLVM 9 cannot unload safely here */
-    return -1;
+    free_cache(c);
+    return damaged ? -2 : -1;
 }
 
 /* A requirement ("stmt:<hash>" or "pkg:<name>:<digest>") became true in this session. Returns the number of
@@ -938,6 +978,22 @@ JL_DLLEXPORT int jlc_unsatisfy(const char *req)
     return n;
 }
 
+/* 1 if an entry not installed yet has a requirement starting with `prefix` (e.g. "pkg:Example:"), else 0: the glue
+ * digests a package's sources only when some entry waits for it. */
+JL_DLLEXPORT int jlc_wants(const char *prefix)
+{
+    size_t len = strlen(prefix);
+    for (int k = 0; k < ncaches; k++)
+        for (uint32_t j = 0; j < caches[k]->nentries; j++) {
+            entry_t *e = &caches[k]->entries[j];
+            if (e->state != E_PENDING) continue;
+            const uint8_t *p = e->req;
+            for (uint32_t r = 0; r < e->nreq; p += 4 + rd32(p), r++)
+                if (rd32(p) >= len && memcmp(p + 4, prefix, len) == 0) return 1;
+        }
+    return 0;
+}
+
 /* Counts over all loaded caches. */
 JL_DLLEXPORT void jlc_counts(int *installed, int *pending, int *failed)
 {
@@ -957,6 +1013,13 @@ JL_DLLEXPORT int jlc_entry(int k, int j, char *reason, size_t len)
     if (k < 0 || k >= ncaches || j < 0 || (uint32_t)j >= caches[k]->nentries) return -1;
     setmsg(reason, len, "%s", caches[k]->entries[j].reason);
     return caches[k]->entries[j].state;
+}
+/* Milliseconds spent per load step since the process started (T_* order): read (+ sha256), parse, link,
+ * describe (unwind tables), fill, install. Fills at most n values; returns how many steps there are. */
+JL_DLLEXPORT int jlc_step_ms(double *out, int n)
+{
+    for (int k = 0; k < T_NSTEPS && k < n; k++) out[k] = step_ns[k] / 1e6;
+    return T_NSTEPS;
 }
 JL_DLLEXPORT int jlc_ncaches(void) { return ncaches; }
 JL_DLLEXPORT const char *jlc_cache_name(int k) { return k >= 0 && k < ncaches ? caches[k]->name : ""; }

@@ -1,5 +1,5 @@
 # Proves one cache entry in a throwaway Julia process before any user session installs it (server/src/cache/prove.ts).
-# Run as `julia <the session's options> prove.jl <job.json>`; job: { object, plan, id, report }.
+# Run as `julia <the session's options> prove.jl <job.json>`; job: { object, objectSha256, plan, planSha256, id, report }.
 #
 # It does in this process what the agent would do in the user's: link the object (every relocation resolved and
 # applied), fill its slots and install the methods that need no user definition, through the same C loader; then a
@@ -23,7 +23,8 @@ function prove(jobpath::String)
     open(String(job["report"]), "w") do io
         say(parts...) = (println(io, join(parts, '\t')); flush(io))
         say("stage", "link")
-        n, err = JLCache.load_entries(String(job["object"]), String(job["plan"]); name = String(job["id"]))
+        n, err, _ = JLCache.load_entries(String(job["object"]), String(job["objectSha256"]), String(job["plan"]),
+                                         String(job["planSha256"]), String(job["id"]))
         if !isempty(err)
             say("rejected", replace(err, r"\s+" => " "))
             return 2

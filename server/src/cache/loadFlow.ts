@@ -1,9 +1,10 @@
-// Reload: the valid entries of this session's identity, verified by the store (checksums, HMAC), are handed to the
-// agent, whose C loader JIT-links them into the session. Entries without requirements are installed at once; user
-// methods wait for the statements that define them. A broken cache never stops the session: it runs without it.
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+// Reload: the valid entries of this session's identity are handed to the agent, whose C loader JIT-links them into
+// the session. Entries without requirements are installed at once; user methods wait for the statements that define
+// them. A broken cache never stops the session: it runs without it.
+//
+// Each check runs once: the listing reads meta.json, verifies its signature and the proof marker and stats the files;
+// the loader reads each file once and checks its sha256 (from the signed meta) on the very bytes it links, so nothing
+// is copied and nothing can change between check and use. An entry whose bytes do not match is quarantined here.
 import type { CacheStatus } from '../../../shared/src/protocol.ts';
 import type { JuliaSession } from '../session/juliaSession.ts';
 import { ensureProven } from './prove.ts';
@@ -13,8 +14,10 @@ export interface AgentLoadResult {
   linked: number;
   installed: number;
   pending: number;
-  failed: { id: string; reason: string }[];
+  failed: { id: string; reason: string; damaged?: boolean }[];
   ms: number;
+  /** Where the agent's time went (ms; glue.jl STEP_NAMES, plus entries / satisfy / status). */
+  steps?: Record<string, number>;
 }
 
 export interface LoadOutcome {
@@ -22,51 +25,48 @@ export interface LoadOutcome {
   result?: AgentLoadResult;
   /** Entries listed as unusable (stale, foreign, damaged), with reasons. */
   problems: string[];
+  /** Wall time per step of this side (list, prove, request), ms. */
+  steps: Record<string, number>;
 }
 
 export async function loadCache(session: JuliaSession, store: Store): Promise<LoadOutcome> {
   const t0 = performance.now();
+  const steps: Record<string, number> = {};
+  let last = t0;
+  const lap = (name: string) => {
+    const now = performance.now();
+    steps[name] = now - last;
+    last = now;
+  };
   const listed = await store.listEntries();
-  if (!listed.ok) return { status: { state: 'rejected', methods: 0, bytes: 0, reason: listed.error }, problems: [listed.error] };
+  lap('list');
+  if (!listed.ok) return { status: { state: 'rejected', methods: 0, bytes: 0, reason: listed.error }, problems: [listed.error], steps };
   const problems = listed.value.filter((e) => e.state !== 'valid').map((e) => `${e.id}: ${e.reason ?? e.state}`);
   // Entries never installed before are first proven in a throwaway Julia process (prove.ts); failures are quarantined.
   const { usable: valid, problems: unproven } = await ensureProven(store, listed.value, { session });
   problems.push(...unproven);
-  if (valid.length === 0) {
+  lap('prove');
+  const entries = valid.flatMap((e) => {
+    const files = store.entryFiles(e);
+    return files ? [{ id: e.id, ...files }] : [];
+  });
+  if (entries.length === 0) {
     const reason = problems.length ? `no usable entries (${problems[0]})` : undefined;
-    return { status: { state: problems.length ? 'rejected' : 'none', methods: 0, bytes: 0, reason }, problems };
+    return { status: { state: problems.length ? 'rejected' : 'none', methods: 0, bytes: 0, reason }, problems, steps };
   }
-  // The loader maps private copies of the verified bytes: nothing can change them between check and link.
-  const dir = await mkdtemp(join(tmpdir(), 'jlcache-load-'));
-  try {
-    const entries = [];
-    let bytes = 0;
-    let methods = 0;
-    for (const e of valid) {
-      const r = await store.readEntry(e.id);
-      if (!r.ok) {
-        problems.push(r.error);
-        continue;
-      }
-      const object = join(dir, `${e.id}.o`);
-      const plan = join(dir, `${e.id}.plan`);
-      await writeFile(object, r.value.object, { mode: 0o600 });
-      await writeFile(plan, r.value.plan, { mode: 0o600 });
-      entries.push({ id: e.id, object, plan });
-      bytes += r.value.object.length + r.value.plan.length;
-      methods += r.value.meta.methods.length;
-    }
-    if (entries.length === 0) return { status: { state: 'rejected', methods: 0, bytes: 0, reason: problems[0] }, problems };
-    const result = (await session.request('cache/load', { entries })) as AgentLoadResult;
-    const loadMs = performance.now() - t0;
-    const usable = entries.filter((e) => !result.failed.some((f) => f.id === e.id)).map((e) => e.id);
-    if (usable.length) void store.markUsed(usable);
-    for (const f of result.failed) problems.push(`${f.id}: ${f.reason}`);
-    if (usable.length === 0) {
-      return { status: { state: 'rejected', methods: 0, bytes, loadMs, reason: problems[0] }, result, problems };
-    }
-    return { status: { state: 'loaded', methods, bytes, loadMs, reason: problems[0] }, result, problems };
-  } finally {
-    await rm(dir, { recursive: true, force: true });
+  const bytes = entries.reduce((s, e) => s + e.bytes, 0);
+  const methods = entries.reduce((s, e) => s + e.methods, 0);
+  const result = (await session.request('cache/load', { entries })) as AgentLoadResult;
+  lap('request');
+  const loadMs = performance.now() - t0;
+  for (const f of result.failed) {
+    if (f.damaged && (await store.quarantine(f.id, f.reason)).ok) problems.push(`cache entry ${f.id} was damaged and has been quarantined: ${f.reason}`);
+    else problems.push(`${f.id}: ${f.reason}`);
   }
+  const usable = entries.filter((e) => !result.failed.some((f) => f.id === e.id)).map((e) => e.id);
+  if (usable.length) void store.markUsed(usable);
+  if (usable.length === 0) {
+    return { status: { state: 'rejected', methods: 0, bytes, loadMs, reason: problems[0] }, result, problems, steps };
+  }
+  return { status: { state: 'loaded', methods, bytes, loadMs, reason: problems[0] }, result, problems, steps };
 }

@@ -146,14 +146,15 @@ const STAGES: Record<string, string> = {
 };
 
 async function runProver(dir: string, entry: VerifiedEntry, cmd: JuliaCommand, timeoutMs: number): Promise<Verdict> {
-  // The prover maps private copies of the verified bytes, like the session does.
+  // The prover links private copies of the verified bytes; its loader checks their sha256 again, as the session's does.
   const object = join(dir, 'object.o');
   const plan = join(dir, 'plan.bin');
   const report = join(dir, 'report.txt');
   await writeFile(object, entry.object, { mode: 0o600 });
   await writeFile(plan, entry.plan, { mode: 0o600 });
   const job = join(dir, 'job.json');
-  await writeFile(job, JSON.stringify({ object, plan, id: entry.id, report }));
+  const { object: o, plan: p } = entry.meta.files;
+  await writeFile(job, JSON.stringify({ object, objectSha256: o.sha256, plan, planSha256: p.sha256, id: entry.id, report }));
   const { execa } = await loadExeca();
   const env = { ...process.env, LD_LIBRARY_PATH: [libunwindDir(), process.env.LD_LIBRARY_PATH].filter(Boolean).join(':') };
   const script = join(repoRoot(), 'server', 'julia', 'loader', 'prove.jl');

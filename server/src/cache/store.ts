@@ -143,6 +143,20 @@ export class Store {
     });
   }
 
+  /**
+   * Where a valid listed entry's files are, with the sha256 digests its signed meta names: the loader reads each file
+   * once and checks the digest on the bytes it links. Null for anything but a valid entry of this identity.
+   */
+  entryFiles(e: EntryListing): { object: string; objectSha256: string; plan: string; planSha256: string; bytes: number; methods: number } | null {
+    const dir = e.state === 'valid' && e.meta ? childPath(this.layout.entriesDir, e.id, ENTRY_ID) : null;
+    if (!dir || !e.meta) return null;
+    const { object, plan } = e.meta.files;
+    return {
+      object: path.join(dir, OBJECT_FILE), objectSha256: object.sha256, plan: path.join(dir, PLAN_FILE), planSha256: plan.sha256,
+      bytes: object.bytes + plan.bytes, methods: e.meta.methods.length,
+    };
+  }
+
   /** Saves one entry and returns its id; then evicts least recently used entries beyond the size cap. */
   writeEntry(req: WriteRequest): Promise<Result<string>> {
     return guard('cannot save to the cache', async () => {

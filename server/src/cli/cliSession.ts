@@ -17,6 +17,8 @@ export interface CliOptions {
   remoteUrl?: string;
   trustedKeys?: string[];
   authHeaderEnv?: string;
+  /** benchmark --compare: plain Julia vs a custom system image vs this cache, instead of the tables. */
+  compare?: boolean;
 }
 
 export async function withSession<T>(options: CliOptions, body: (session: JuliaSession) => Promise<T>): Promise<T> {

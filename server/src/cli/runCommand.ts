@@ -38,6 +38,8 @@ export interface RunReport {
   /** `none`, `loaded`, or `rejected: <reason>`. */
   cache: string;
   load_ms: number;
+  /** Where the load's time went: this side's steps and the agent's (loadFlow.ts, glue.jl), ms. */
+  load_steps?: Record<string, number>;
   methods_loaded: number;
   /** The save itself (capture in the session or by the worker, object emission, store). */
   save_ms?: number;
@@ -74,13 +76,18 @@ export async function runReport(file: string, options: CliOptions & { warm?: boo
     let store: Store | undefined;
     let cache = 'none';
     let load_ms = 0;
+    let load_steps: Record<string, number> | undefined;
     if (options.cacheDir) {
+      const t = performance.now();
       const opened = await openSessionStore(session, { cacheDir: resolve(options.cacheDir), maxCacheMB: 512 });
+      const open = performance.now() - t;
       if (!opened.ok) cache = `rejected: ${opened.error}`;
       else {
         store = opened.value;
         const outcome = await loadCache(session, store);
-        load_ms = outcome.status.loadMs ?? 0;
+        // What the session waits for: opening the store (identity, key) and the load itself.
+        load_ms = open + (outcome.status.loadMs ?? 0);
+        load_steps = { open, ...outcome.steps, ...outcome.result?.steps };
         cache = outcome.status.state === 'loaded' ? 'loaded' : outcome.status.state === 'none' ? 'none' : `rejected: ${outcome.status.reason}`;
       }
     }
@@ -90,7 +97,7 @@ export async function runReport(file: string, options: CliOptions & { warm?: boo
       file: path, julia_version: session.status().juliaVersion ?? 'unknown', start_ms, file_ms,
       session_ms: firstWall.end - t0, first_wall_ms: firstWall.ms,
       first_ms: first.timing.totalMs, compile_ms: first.timing.compileMs, methods_compiled: first.timing.methodsCompiled, first_compiled: compiled,
-      result, cache, load_ms, methods_loaded: 0, cold_ms: first.timing.coldMs, saved_ms: first.timing.savedMs,
+      result, cache, load_ms, load_steps, methods_loaded: 0, cold_ms: first.timing.coldMs, saved_ms: first.timing.savedMs,
     };
     if (cache === 'loaded') {
       // User methods are installed as their definitions are evaluated: count after the file ran.

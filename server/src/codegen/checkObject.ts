@@ -1,4 +1,5 @@
-// Checks an emitted object before it may enter the cache: the loader links it with RuntimeDyld into a running
+// Checks an emitted object before it may enter the cache: the loader links it (server/julia/loader/elflink.c, which
+// applies exactly the relocations below and refuses anything else; they were RuntimeDyld's rules) into a running
 // Julia session, so anything that would be patched wrongly, resolve to the wrong thing, or carry an address from
 // the capture process must be refused here, with the offending names.
 //
