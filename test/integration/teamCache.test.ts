@@ -215,6 +215,7 @@ describe('team cache with real Julia sessions', () => {
     }
 
     test('session start pulls, verifies and proves the entry; the first call runs cached', async () => {
+      resetServer(server);
       const pushed = await cache(a, ['push', '--cache', a.cache, '--remote', server.url]);
       assert.equal(pushed.code, 0, pushed.stderr);
       const d = machine('d');

@@ -190,6 +190,10 @@ test('a manifest replaced by one signed with an untrusted key, or altered after 
   writeFileSync(file, JSON.stringify(unsigned));
   assert.match((await pullCache(b.store, await reconnect(b, [a.remote.key.publicText]))).problems[0], /manifest is refused: unsigned/);
   assert.deepEqual(await valid(b), []);
+  // The next push from A sees its manifest is not its own valid one and writes it again.
+  const repush = await pushCache(a.store, await reconnect(a));
+  assert.ok(repush.ok && repush.value.pushed === 1, JSON.stringify(repush));
+  assert.equal((await pullCache(b.store, await reconnect(b, [a.remote.key.publicText]))).pulled.length, 1);
 });
 
 test('a manifest made for another CPU: refused with the difference, never written', async () => {

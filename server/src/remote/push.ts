@@ -1,4 +1,5 @@
-// Push: every valid local entry that this user's key has not published yet goes to the team cache, blobs first
+// Push: every valid local entry that this user's key has not published yet (or whose manifest on the server is not
+// this user's valid one) goes to the team cache, blobs first
 // (skipped when the server has them), then the signed manifest, then the signer's index, so a reader never finds a
 // manifest whose blobs are not there yet. An interrupted push leaves only unreferenced blobs, which a later push
 // reuses. Nothing local is changed.
@@ -6,7 +7,7 @@ import type { Store } from '../cache/store.ts';
 import { fail, ok, type Result } from '../cache/result.ts';
 import { pauseAt } from '../cache/testPause.ts';
 import type { TeamCache } from './connect.ts';
-import { entryKeyOf, indexKeyOf, manifestKeyOf, MAX_INDEX_BYTES, readIndex, signIndex, signManifest } from './manifest.ts';
+import { entryKeyOf, indexKeyOf, manifestKeyOf, MAX_INDEX_BYTES, MAX_MANIFEST_BYTES, readIndex, readManifest, signIndex, signManifest } from './manifest.ts';
 
 export interface PushReport {
   pushed: number;
@@ -33,7 +34,7 @@ export async function pushCache(store: Store, remote: TeamCache, only?: Readonly
     const entryKey = entryKeyOf(store.identity, e.meta.methods);
     const manifestKey = manifestKeyOf(entryKey, remote.key.publicText);
     mine.push(entryKey);
-    const there = published.value.has(entryKey) ? await remote.http.has('ac', manifestKey) : ok(false);
+    const there = published.value.has(entryKey) ? await hasOwnManifest(store, remote, entryKey, manifestKey) : ok(false);
     if (!there.ok) return there;
     if (there.value) {
       report.present++;
@@ -69,13 +70,23 @@ async function pushEntry(store: Store, remote: TeamCache, id: string, manifestKe
   return put.ok ? ok(null) : put;
 }
 
+/** Whether the server holds this user's valid manifest of the entry (a damaged or replaced one is pushed again). */
+async function hasOwnManifest(store: Store, remote: TeamCache, entryKey: string, manifestKey: string): Promise<Result<boolean>> {
+  const got = await remote.http.get('ac', manifestKey, MAX_MANIFEST_BYTES);
+  if (!got.ok) return got;
+  return ok(got.value !== null && readManifest(got.value, entryKey, ownExpectation(store, remote)).ok);
+}
+
+function ownExpectation(store: Store, remote: TeamCache) {
+  return { signer: remote.key.publicText, trusted: new Set([remote.key.publicText]), identity: store.identity };
+}
+
 /** The entry keys this user's index lists for the store's identity (none when there is no readable index). */
 async function readOwnIndex(store: Store, remote: TeamCache): Promise<Result<Set<string>>> {
   const got = await remote.http.get('ac', indexKeyOf(store.identity.key, remote.key.publicText), MAX_INDEX_BYTES);
   if (!got.ok) return got;
   if (!got.value) return ok(new Set());
-  const own = { signer: remote.key.publicText, trusted: new Set([remote.key.publicText]), identity: store.identity };
-  const index = readIndex(got.value, own);
+  const index = readIndex(got.value, ownExpectation(store, remote));
   // A damaged index is replaced by the next write; its entries are pushed again.
   return ok(new Set(index.ok ? index.value.entries : []));
 }
