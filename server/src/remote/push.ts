@@ -33,16 +33,16 @@ export async function pushCache(store: Store, remote: TeamCache, only?: Readonly
     if (e.state !== 'valid' || !e.meta || (only && !only.has(e.id))) continue;
     const entryKey = entryKeyOf(store.identity, e.meta.methods);
     const manifestKey = manifestKeyOf(entryKey, remote.key.publicText);
-    mine.push(entryKey);
     const there = published.value.has(entryKey) ? await hasOwnManifest(store, remote, entryKey, manifestKey) : ok(false);
     if (!there.ok) return there;
-    if (there.value) {
-      report.present++;
+    const sent = there.value ? ok(null) : await pushEntry(store, remote, e.id, manifestKey);
+    if (!sent.ok) return sent;
+    if (sent.value) {
+      report.problems.push(sent.value);
       continue;
     }
-    const sent = await pushEntry(store, remote, e.id, manifestKey);
-    if (!sent.ok) return sent;
-    if (sent.value) report.problems.push(sent.value);
+    mine.push(entryKey);
+    if (there.value) report.present++;
     else report.pushed++;
   }
   if (report.pushed > 0) {
