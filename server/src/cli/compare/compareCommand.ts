@@ -19,8 +19,13 @@ export async function compareCommand(options: CliOptions): Promise<number> {
   const files = (await readdir(dir)).filter((n) => n.endsWith('.jl')).sort();
   const rows: CompareRow[] = [];
   const startedAt = new Date();
-  for (const name of files) rows.push(...(await compareWorkload(julia, join(dir, name), runs)));
-  const written = await writeComparison(rows, { runs, startedAt, julia });
+  let written = { table: '', files: [] as string[] };
+  // Written after every workload: a run cut short still leaves the workloads it finished, marked as partial.
+  for (const [i, name] of files.entries()) {
+    rows.push(...(await compareWorkload(julia, join(dir, name), runs)));
+    const partial = i < files.length - 1 ? `${i + 1} of ${files.length} workloads` : undefined;
+    written = await writeComparison(rows, { runs, startedAt, julia, partial });
+  }
   process.stdout.write(`${written.table}\n\nwrote ${written.files.join(', ')}\n`);
   return rows.every((r) => r.correct) ? 0 : 1;
 }
@@ -46,7 +51,7 @@ async function compareWorkload(julia: string, file: string, runs: number): Promi
       const r = await runReport(file, { json: true, juliaPath: julia, cacheDir });
       if (r.cache !== 'loaded') throw new Error(`${workload}: the cache did not load (${r.cache})`);
       cached.push({ startMs: r.start_ms + r.load_ms, sessionMs: r.session_ms, firstMs: r.first_ms, result: r.result });
-      log(`run ${i + 1}: whole session plain ${plain[i].sessionMs.toFixed(0)}, image ${image[i].sessionMs.toFixed(0)}, cache ${r.session_ms.toFixed(0)} ms`);
+      log(`run ${i + 1}: ${JSON.stringify({ plain: plain[i], image: image[i], cache: cached[i], load: { ms: r.load_ms, steps: r.load_steps, bytes: cacheBytes } })}`);
     }
     const expected = plain[0].result;
     const row = (variant: CompareRow['variant'], rs: BareRun[], buildMs: number | undefined, bytes: number | undefined): CompareRow => ({

@@ -47,24 +47,27 @@ export function comparisonTable(rows: CompareRow[]): string {
   return [...out, '', ...ratios.map((r) => `- ${r}`)].join('\n');
 }
 
-function machine(julia: string, runs: number, startedAt: Date): string {
+function machine(julia: string, runs: number, startedAt: Date, partial?: string): string {
   const cpu = cpus();
   const load = loadavg().map((x) => x.toFixed(2)).join(', ');
   return `Measured ${startedAt.toISOString().slice(0, 16).replace('T', ' ')} UTC on ${cpu[0]?.model ?? 'unknown CPU'} (${cpu.length} cores), ` +
     `${Math.round(totalmem() / (1 << 30))} GB, Julia from \`${julia}\`; sessions are medians of ${runs} runs, each build and save ran once; ` +
-    `load average at the end ${load}. Times in ms unless noted.`;
+    `load average at the end ${load}. Times in ms unless noted.${partial ? ` **Partial run: ${partial}.**` : ''}`;
 }
 
-export async function writeComparison(rows: CompareRow[], ctx: { runs: number; startedAt: Date; julia: string }): Promise<{ table: string; files: string[] }> {
+export async function writeComparison(
+  rows: CompareRow[],
+  ctx: { runs: number; startedAt: Date; julia: string; partial?: string },
+): Promise<{ table: string; files: string[] }> {
   const table = comparisonTable(rows);
   const docs = join(repoRoot(), 'docs');
   const md = join(docs, 'COMPARISON.md');
-  const block = `${BEGIN}\n${machine(ctx.julia, ctx.runs, ctx.startedAt)}\n\n${table}\n\n![whole session and build time](comparison.svg)\n${END}`;
+  const block = `${BEGIN}\n${machine(ctx.julia, ctx.runs, ctx.startedAt, ctx.partial)}\n\n${table}\n\n![whole session and build time](comparison.svg)\n${END}`;
   const old = existsSync(md) ? await readFile(md, 'utf8') : `# Plain Julia, a custom system image, and this cache\n\n${BEGIN}\n${END}\n`;
   const [head, rest] = old.includes(BEGIN) && old.includes(END) ? [old.slice(0, old.indexOf(BEGIN)), old.slice(old.indexOf(END) + END.length)] : [old + '\n', '\n'];
   await writeFile(md, head + block + rest);
   const svg = join(docs, 'comparison.svg');
-  await writeFile(svg, comparisonSvg(rows, machine(ctx.julia, ctx.runs, ctx.startedAt)));
+  await writeFile(svg, comparisonSvg(rows, machine(ctx.julia, ctx.runs, ctx.startedAt, ctx.partial)));
   return { table, files: [md, svg] };
 }
 
