@@ -3,17 +3,17 @@
 // fully cached when nothing changed; after an edit in an included file exactly the dependents of the edited
 // function compile again and the results are a fresh session's; a deleted included file fails exactly as without
 // the cache, a renamed one is compiled again; a file included twice in one session after an edit leaves the second
-// version in the session and the cache. Each case works on its own copy of the workloads (users edit files in place).
+// version in the session and the cache.
 import assert from 'node:assert/strict';
 import { cpSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { after, before, describe, test } from 'node:test';
+import { after, afterEach, before, describe, test } from 'node:test';
 import type { EvaluateResult } from '../../shared/src/protocol.ts';
 import { loadCache } from '../../server/src/cache/loadFlow.ts';
 import { saveCompiledWork, type SessionLog } from '../../server/src/cache/saveFlow.ts';
 import { openSessionStore } from '../../server/src/cache/sessionStore.ts';
 import { JuliaSession } from '../../server/src/session/juliaSession.ts';
-import { brief, cleanupTemps, cliRun, plainJulia, privateKeyDir, tempDir, workloads } from '../helpers/cliRun.ts';
+import { brief, cleanupTemps, cliRun, plainJulia, privateKeyDir, tempDir, workloads, type CliReport } from '../helpers/cliRun.ts';
 
 /** One edit per workload: a function of an included file, what depends on it, and what does not. */
 const CASES = [
@@ -32,13 +32,6 @@ const CASES = [
     independent: ['Geo.describe'],
   },
 ];
-
-/** A private copy of workloads/include (the tests edit and delete its files). */
-function copyWorkloads(): string {
-  const dir = tempDir('include');
-  cpSync(join(workloads, 'include'), dir, { recursive: true });
-  return dir;
-}
 
 function edit(file: string, [from, to]: string[]): void {
   const text = readFileSync(file, 'utf8');
@@ -77,19 +70,39 @@ async function compiledSignatures(session: JuliaSession): Promise<string[]> {
 const functionOf = (sig: string) => /^Tuple\{typeof\(([^(){},\s]+)\)/.exec(sig)?.[1] ?? sig;
 
 describe('included files: cached, and never served stale', () => {
-  before(() => void (process.env.JLCACHE_KEY_DIR = privateKeyDir())); // this process opens stores too
+  // One private copy of workloads/include (cache requirements name its paths), saved once per script in a cold
+  // session; each case loads a copy of that cache, changes the files, and puts them back afterwards.
+  const dir = tempDir('include');
+  const coldCache: Record<string, string> = {};
+  const cold: Record<string, CliReport> = {};
+  const cacheCopy = (script: string) => {
+    const copy = tempDir('include-cache');
+    cpSync(coldCache[script], copy, { recursive: true });
+    return copy;
+  };
+  const restoreFiles = () => {
+    rmSync(dir, { recursive: true, force: true });
+    cpSync(join(workloads, 'include'), dir, { recursive: true });
+  };
+  before(async () => {
+    process.env.JLCACHE_KEY_DIR = privateKeyDir(); // this process opens stores too
+    restoreFiles();
+    for (const { script } of CASES) {
+      coldCache[script] = tempDir('include-cache');
+      cold[script] = await cliRun(join(dir, script), coldCache[script], { save: true });
+    }
+  });
+  afterEach(restoreFiles);
   after(cleanupTemps);
 
   for (const { script } of CASES) {
     test(`${script}: the cached first call compiles nothing and returns the uncached value`, async (t) => {
-      const file = join(workloads, 'include', script);
-      const cache = tempDir('include-cache');
-      const cold = await cliRun(file, cache, { save: true });
-      t.diagnostic(`cold: ${brief(cold)}`);
-      assert.equal(cold.capture_path, 'session', brief(cold));
-      assert.ok((cold.methods_saved ?? 0) > 0, brief(cold));
-      assert.ok(cold.methods_compiled > 0, `the cold first call compiled: ${brief(cold)}`);
-      const cached = await cliRun(file, cache);
+      const file = join(dir, script);
+      t.diagnostic(`cold: ${brief(cold[script])}`);
+      assert.equal(cold[script].capture_path, 'session', brief(cold[script]));
+      assert.ok((cold[script].methods_saved ?? 0) > 0, brief(cold[script]));
+      assert.ok(cold[script].methods_compiled > 0, `the cold first call compiled: ${brief(cold[script])}`);
+      const cached = await cliRun(file, cacheCopy(script));
       t.diagnostic(`cached: ${brief(cached)}`);
       assert.equal(cached.cache, 'loaded', brief(cached));
       assert.ok(cached.methods_loaded > 0, brief(cached));
@@ -100,13 +113,10 @@ describe('included files: cached, and never served stale', () => {
 
   for (const c of CASES) {
     test(`${c.script}: one function of ${c.file} edited between sessions: exactly its dependents compile again`, async () => {
-      const dir = copyWorkloads();
       const file = join(dir, c.script);
-      const cache = tempDir('include-cache');
-      await cliRun(file, cache, { save: true });
       edit(join(dir, c.file), c.edit);
       const fresh = await plainJulia(file);
-      await withSession(cache, async (session) => {
+      await withSession(cacheCopy(c.script), async (session) => {
         assert.equal((await evalFile(session, file)).ok, true);
         assert.equal((await evalCode(session, 'Text(repr(main()))')).display, fresh, 'the edited code runs, not the cached one');
         const compiled = new Set((await compiledSignatures(session)).map(functionOf));
@@ -119,10 +129,7 @@ describe('included files: cached, and never served stale', () => {
   }
 
   test('an included file deleted between sessions: the script fails exactly as without the cache, the session survives', async () => {
-    const dir = copyWorkloads();
     const file = join(dir, 'report.jl');
-    const cache = tempDir('include-cache');
-    await cliRun(file, cache, { save: true });
     rmSync(join(dir, 'lib', 'text.jl'));
     // What the script does with the file gone, in a session with the cache and in one without.
     const attempt = (cacheDir: string | undefined) =>
@@ -132,7 +139,7 @@ describe('included files: cached, and never served stale', () => {
         const call = await evalCode(session, 'main()');
         return { ok: run.ok, kind: run.error?.kind, message: run.error?.message, after: after.display, call: call.error?.message, alive: (await evalCode(session, '6 * 7')).display };
       });
-    const withCache = await attempt(cache);
+    const withCache = await attempt(cacheCopy('report.jl'));
     const without = await attempt(undefined);
     assert.equal(withCache.ok, false);
     assert.match(withCache.message ?? '', /could not open file .*text\.jl/);
@@ -141,14 +148,11 @@ describe('included files: cached, and never served stale', () => {
   });
 
   test('an included file renamed between sessions: its functions compile again, the rest comes from the cache', async () => {
-    const dir = copyWorkloads();
     const file = join(dir, 'report.jl');
-    const cache = tempDir('include-cache');
-    await cliRun(file, cache, { save: true });
     renameSync(join(dir, 'lib', 'text.jl'), join(dir, 'lib', 'words.jl'));
     edit(file, ['include("lib/text.jl")', 'include("lib/words.jl")']);
     const fresh = await plainJulia(file);
-    await withSession(cache, async (session) => {
+    await withSession(cacheCopy('report.jl'), async (session) => {
       assert.equal((await evalFile(session, file)).ok, true);
       assert.equal((await evalCode(session, 'Text(repr(main()))')).display, fresh);
       const compiled = new Set((await compiledSignatures(session)).map(functionOf));
@@ -158,7 +162,6 @@ describe('included files: cached, and never served stale', () => {
   });
 
   test('a file included twice in one session after an edit: the second version wins in the session and in the cache', async () => {
-    const dir = copyWorkloads();
     const file = join(dir, 'report.jl');
     const stats = join(dir, 'lib', 'stats.jl');
     const original = readFileSync(stats, 'utf8');
