@@ -6,6 +6,7 @@
 //   bench FILE.jl [--json]  cold session + save, then a fresh session with the cache: first-call numbers
 //   benchmark [--runs N] [--only shipped,forms,scaling,remote]   the README's tables: shipped workloads (medians of N runs),
 //                           the everyday-forms corpus, the scaling series and the team cache
+//   package-cache PKGDIR --cache DIR [--json]   run the package's tests, save its package cache into DIR
 //   cache key | cache push|pull --cache DIR --remote URL [--trust KEY]... [--auth-env VAR] [--json]   the team cache
 //   benchmark --compare [--runs N]   plain Julia vs a custom system image vs this cache (docs/COMPARISON.md)
 // Options: --julia PATH (default: $JULIA, else `julia` on PATH).
@@ -14,9 +15,10 @@ import { evalCommand } from './cli/evalCommand.ts';
 import { runCommand } from './cli/runCommand.ts';
 import { benchCommand, benchmarkCommand } from './cli/benchCommand.ts';
 import { cacheCommand } from './cli/cacheCommand.ts';
+import { packageCacheCommand } from './cli/packageCacheCommand.ts';
 import type { CliOptions } from './cli/cliSession.ts';
 
-const USAGE = 'usage: cli.js eval FILE.jl [--json] | run FILE.jl [--cache DIR] [--save] [--json] | bench FILE.jl [--json] | benchmark [--runs N] [--only shipped,forms,scaling,remote] [--compare] | demo [--json] | cache key | cache push|pull --cache DIR --remote URL [--trust KEY]... [--auth-env VAR] [--json]   (options: --julia PATH)';
+const USAGE = 'usage: cli.js eval FILE.jl [--json] | run FILE.jl [--cache DIR] [--save] [--json] | bench FILE.jl [--json] | benchmark [--runs N] [--only shipped,forms,scaling,remote] [--compare] | demo [--json] | package-cache PKGDIR --cache DIR [--json] | cache key | cache push|pull --cache DIR --remote URL [--trust KEY]... [--auth-env VAR] [--json]   (options: --julia PATH)';
 
 export function parseArgs(argv: string[]): { command: string; file?: string; options: CliOptions } {
   const options: CliOptions = { json: false };
@@ -55,6 +57,7 @@ export function parseArgs(argv: string[]): { command: string; file?: string; opt
   if (extra.length > 0) throw new Error(`unexpected arguments: ${extra.join(' ')}`);
   if ((command === 'eval' || command === 'run' || command === 'bench') && !file) throw new Error(`${command} needs a FILE.jl`);
   if (command === 'cache' && !file) throw new Error('cache needs key, push or pull');
+  if (command === 'package-cache' && !file) throw new Error('package-cache needs a package directory');
   if (command === 'demo' && file) throw new Error('demo takes no file');
   return { command, file, options };
 }
@@ -81,6 +84,8 @@ async function main(argv: string[]): Promise<number> {
       return demoCommand(options);
     case 'cache':
       return cacheCommand(file!, options);
+    case 'package-cache':
+      return packageCacheCommand(file!, options);
     default:
       process.stderr.write(`unknown command ${command}\n${USAGE}\n`);
       return 2;

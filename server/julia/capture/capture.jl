@@ -20,10 +20,11 @@ end
 """
 Captures the MethodInstances `cand` (compile-log signature, instance) into `outdir`: module.bc, plan.bin, and the
 result that becomes capture.json. `records` are the statements the session completed (requirements), `create`
-runs jl_create_native (in imaging mode: the worker's process, or the session with the flag switched).
+runs jl_create_native (in imaging mode: the worker's process, or the session with the flag switched). `keep` says
+from an entry's requirements whether it belongs in this cache (see `package_entries`); the rest are skipped.
 """
 function capture(records::Vector{StatementRecord}, cand::Vector{Tuple{String,Core.MethodInstance}}, skipped::Vector{Any},
-                 outdir::String, create::Function, timing::Dict{String,Any})
+                 outdir::String, create::Function, timing::Dict{String,Any}; keep::Function = _ -> true)
     empty!(CLOSURE_PARENTS)
     ix = StatementIndex(records)
     world = world_counter()
@@ -46,7 +47,7 @@ function capture(records::Vector{StatementRecord}, cand::Vector{Tuple{String,Cor
     t = time_ns()
     code = code_reach(mod, slots.gvars)
     needs = instance_requirements(ix, [e.mi for e in entries], world)
-    final, plan_entries = entry_plans(ix, entries, slots, code, needs, skipped)
+    final, plan_entries = entry_plans(ix, entries, slots, code, needs, skipped, keep)
     timing["analysisMs"] = ms(t)
 
     t = time_ns()
@@ -194,7 +195,7 @@ end
 # Backedges go from user-defined callees (whose redefinition must reset the cached caller) to the entry.
 user_callee(mi::Core.MethodInstance) = mi.def isa Method && is_user_module(mi.def.module)
 
-function entry_plans(ix::StatementIndex, entries::Vector{Entry}, slots, code, needs, skipped::Vector{Any})
+function entry_plans(ix::StatementIndex, entries::Vector{Entry}, slots, code, needs, skipped::Vector{Any}, keep::Function)
     final = Any[]
     plan_entries = Any[]
     slot_reqs = Dict{Int,Set{String}}()
@@ -226,6 +227,9 @@ function entry_plans(ix::StatementIndex, entries::Vector{Entry}, slots, code, ne
             skip!(e, "depends on code no completed statement defined: " * collect(req)[unknown][length(UNKNOWN_PREFIX)+1:end]); continue
         end
         reqs = sort!(collect(req))
+        if !keep(reqs)
+            skip!(e, "not this cache's code (it needs " * (isempty(reqs) ? "no package" : join(reqs, ", ")) * ")"); continue
+        end
         w = slots.writer
         sig, rettype, backedges = try
             encode(w, e.mi.specTypes), encode(w, e.rettype), UInt32[encode(w, mi) for mi in callees]

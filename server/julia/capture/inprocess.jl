@@ -41,8 +41,9 @@ end
 restore_sources!(changed::Vector{Core.CodeInstance}) = foreach(ci -> ci.inferred = nothing, changed)
 
 """
-The `capture` request. params: outDir, signatures. Result: capture.json's fields, or `{refused}` with the reason
-when this session cannot capture in process (the server then uses the worker).
+The `capture` request. params: outDir, signatures, and optionally onlyPackage (a package's cache: only its code is
+kept, see `package_entries`). Result: capture.json's fields, or `{refused}` with the reason when this session cannot
+capture in process (the server then uses the worker).
 """
 function handle_capture(params::Dict{String,Any})
     why = inprocess_refusal()
@@ -50,12 +51,15 @@ function handle_capture(params::Dict{String,Any})
     outdir = param(params, "outDir", String, nothing)
     outdir === nothing && throw(RPCError(INVALID_PARAMS, "capture needs 'outDir'"))
     signatures = String[String(s) for s in get(params, "signatures", Any[])]
+    pkg = param(params, "onlyPackage", String, nothing)
+    keep = pkg === nothing ? (_ -> true) : package_entries(pkg)
+    pkgmod = pkg === nothing ? nothing : loaded_package(pkg)
     watch = CaptureWatch(0, IOBuffer())
     log = COMPILE_LOG[]
     read(log.reader)                     # the user's lines were drained after their eval; start clean
     compile_log_on(log)
     try
-        result = capture_in_session(signatures, outdir, watch)
+        result = capture_in_session(signatures, outdir, watch, keep, pkgmod)
         result["agentCompiled"] = own_signatures(watch)
         return result
     finally
@@ -63,18 +67,23 @@ function handle_capture(params::Dict{String,Any})
     end
 end
 
-function capture_in_session(signatures::Vector{String}, outdir::String, watch)
+function capture_in_session(signatures::Vector{String}, outdir::String, watch, keep::Function, pkg::Union{Module,Nothing})
     t0 = time_ns()
     timing = Dict{String,Any}()
     world = world_counter()
     cand, skipped = resolve_all(signatures, world, (s, w) -> resolve_signature(s, w))
+    if pkg !== nothing
+        others = filter(c -> !mentions_package(c[2], pkg), cand)
+        filter!(c -> mentions_package(c[2], pkg), cand)
+        append!(skipped, Any[Dict("signature" => s, "reason" => "not $(pkg)'s code") for (s, _) in others])
+    end
     timing["resolveMs"] = ms(t0)
     t = time_ns()
     changed = prepare_sources!(Core.MethodInstance[mi for (_, mi) in cand], world)
     timing["inferMs"] = ms(t)
     result = try
         prepare_window!(watch)
-        capture(STATEMENT_LOG, cand, skipped, outdir, mis -> create_watched!(watch, mis, true), timing)
+        capture(STATEMENT_LOG, cand, skipped, outdir, mis -> create_watched!(watch, mis, true), timing; keep = keep)
     finally
         restore_sources!(changed)
         write(watch.own, read(COMPILE_LOG[].reader))
@@ -83,6 +92,14 @@ function capture_in_session(signatures::Vector{String}, outdir::String, watch)
     result["compiledInWindow"] = watch.compiled
     result["captureMs"] = ms(t0)
     return result
+end
+
+"The loaded package named `name`; a package cache is built in a session that loaded it."
+function loaded_package(name::String)
+    for m in Base.loaded_modules_array()
+        String(nameof(m)) == name && return m
+    end
+    throw(RPCError(INVALID_PARAMS, "package $name is not loaded in this session"))
 end
 
 """
@@ -97,17 +114,24 @@ end
 """
 The roots the capture code compiled for itself in this request. The server captures them once into the agent-code
 cache (server/src/capture/agentCode.ts), which later saves load before capturing, so they compile nothing of their
-own. Signatures naming Main are the user's types, not agent code. The request handler itself compiled before the
-log was switched on, so it is named here: its static callees come with it.
+own. Only signatures made of Base, Core and the agent's own types are kept: the rest were specialized on the user's
+or a package's types, and depend on that code. The request handler itself compiled before the log was switched on,
+so it is named here: its static callees come with it.
 """
 function own_signatures(w::CaptureWatch)
     sigs = String[string(Tuple{typeof(handle_capture),Dict{String,Any}})]
     for line in split(String(take!(w.own)), '\n'; keepempty = false)
         parsed = parse_compile_line(line)
-        parsed === nothing || occursin("Main.", parsed[1]) || push!(sigs, parsed[1])
+        parsed === nothing || !agent_code_signature(parsed[1]) || push!(sigs, parsed[1])
     end
     return unique!(sigs)
 end
+
+const AGENT_CODE_MODULES = ("Base", "Core", string(nameof(@__MODULE__)))
+
+"Every module a signature names (the first part of each dotted path) is Base, Core or the agent."
+agent_code_signature(sig::AbstractString) =
+    all(m -> m.captures[1] in AGENT_CODE_MODULES, eachmatch(r"(?<![\w.\"])([A-Za-z_]\w*)\.", sig))
 
 "Compiles the switching path with the flag left off (an empty jl_create_native), so the real call compiles nothing."
 function prepare_window!(w::CaptureWatch)

@@ -43,6 +43,32 @@ function record_at_world(ix::StatementIndex, w::UInt)
     return nothing
 end
 
+"""
+What a package's cache may carry (`keep` of a capture built from its tests): code that needs the package (its own
+methods, and Base or dependency methods specialized on its types), and nothing but packages, like a package image.
+"""
+package_entries(name::AbstractString) =
+    reqs -> any(r -> startswith(r, "pkg:$name:"), reqs) && all(r -> startswith(r, "pkg:"), reqs)
+
+"""
+Whether `mi` is the package's own method or is specialized on one of its types: the test before compiling, so that
+a package's cache does not compile the test framework's code only to leave it out.
+"""
+function mentions_package(mi::Core.MethodInstance, pkg::Module)
+    mi.def isa Method && Base.moduleroot(mi.def.module) === pkg && return true
+    return type_mentions(mi.specTypes, pkg, IdDict{Any,Nothing}())
+end
+
+function type_mentions(@nospecialize(t), pkg::Module, seen::IdDict{Any,Nothing})
+    haskey(seen, t) && return false
+    seen[t] = nothing
+    t isa DataType && return Base.moduleroot(t.name.module) === pkg || any(p -> type_mentions(p, pkg, seen), t.parameters)
+    t isa UnionAll && return type_mentions(t.var.ub, pkg, seen) || type_mentions(t.body, pkg, seen)
+    t isa Union && return type_mentions(t.a, pkg, seen) || type_mentions(t.b, pkg, seen)
+    t isa TypeVar && return type_mentions(t.ub, pkg, seen)
+    return false
+end
+
 "Requirement naming a definition that no completed statement made: such entries are skipped."
 const UNKNOWN_PREFIX = "unknown:"
 

@@ -73,6 +73,17 @@ push!(AFTER_STATEMENT_HOOKS, function (hash::String, kind::String)
     nothing
 end)
 
+# A package's cached entries install the moment it loads, also when a script's `include` or another package loads it
+# (not only after a top-level `using` statement), so its first call is already cached. Never fails the `using`.
+push!(Base.package_callbacks, function (_::Base.PkgId)
+    try
+        JLCache.packages_changed()
+    catch e
+        print(stderr, "julia-compiled-cache: installing package entries failed: ", error_text(e), "\n")
+    end
+    nothing
+end)
+
 # Compiled at agent start (WARMUP_HOOKS, see the agent's warmup.jl): no entries, so nothing is linked or installed.
 push!(WARMUP_HOOKS, function ()
     handle_cache_load(Dict{String,Any}("entries" => Any[]))

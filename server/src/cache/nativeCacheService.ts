@@ -8,6 +8,7 @@ import type { CacheService } from '../cacheService.ts';
 import type { ServerContext } from '../server.ts';
 import type { SessionEvalResult } from '../session/agentProtocol.ts';
 import type { JuliaSession } from '../session/juliaSession.ts';
+import { ensureAgentCode } from '../capture/agentCode.ts';
 import { loadCache } from './loadFlow.ts';
 import { TeamCacheFlows } from '../remote/teamCacheFlows.ts';
 import { ensureProven, proveSavedEntry } from './prove.ts';
@@ -56,6 +57,8 @@ export function createNativeCacheService(ctx: ServerContext): CacheService {
           const methods = (cache.state === 'none' ? cache.methods : 0) + summary.methodsSaved;
           session.setCacheStatus({ state: 'none', methods, bytes: cache.bytes + summary.bytes, reason: `${methods} methods saved: they load in the next session` });
         }
+        // Once per agent version: the capture code, built in a sibling session so later saves need not compile it.
+        void ensureAgentCode(session, settings.juliaPath || 'julia');
         // Prove the new entry now, in the background (prove.ts); once proven it goes to the team cache, if any.
         if (entryId) {
           void proveSavedEntry(target, entryId, { session }).then((proof) => {

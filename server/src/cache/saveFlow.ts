@@ -3,7 +3,7 @@
 // is new); methods that cannot be cached are skipped with a reason, and the save as a whole still succeeds.
 import type { SaveSummary } from '../../../shared/src/protocol.ts';
 import { runCapture, type Definition } from '../capture/runCapture.ts';
-import { cacheAgentCode, loadAgentCode } from '../capture/agentCode.ts';
+import { loadAgentCode } from '../capture/agentCode.ts';
 import type { JuliaSession } from '../session/juliaSession.ts';
 import { recordColdTimes, type FirstRun } from './statementTimes.ts';
 import type { Store } from './store.ts';
@@ -22,6 +22,8 @@ export interface SaveOptions {
   /** Signatures this session already saved (updated by saveCompiledWork). */
   alreadySaved: Set<string>;
   report?: (message: string, percent: number) => void;
+  /** A package's cache (packages/buildPackageCache.ts): keep only code that needs this package. */
+  onlyPackage?: string;
   /** Cancels the save between its steps: the in-session capture, one Julia call, finishes first; nothing is written. */
   signal?: AbortSignal;
 }
@@ -43,10 +45,12 @@ export async function saveCompiledWork(session: JuliaSession, store: Store, opts
   const summary: SavedWork = { methodsSaved: 0, methodsAlreadyCached: opts.alreadySaved.size, bytes: 0, ms: 0, skipped: [] };
   if (fresh.length === 0) return { ...summary, ms: performance.now() - t0 };
 
-  const agentCode = await loadAgentCode(session);
+  await loadAgentCode(session);
   report(`compiling ${fresh.length} methods to native objects`, 15);
   const replay = { project: log.project, loadPath: log.loadPath, definitions: log.definitions };
-  const capture = await runCapture(session, fresh, replay, { julia: opts.julia, sysimage: info.identity.sysimage, signal: opts.signal });
+  const capture = await runCapture(session, fresh, replay, {
+    julia: opts.julia, sysimage: info.identity.sysimage, signal: opts.signal, onlyPackage: opts.onlyPackage,
+  });
   try {
     opts.signal?.throwIfAborted();
     summary.capturePath = capture.path;
@@ -61,7 +65,6 @@ export async function saveCompiledWork(session: JuliaSession, store: Store, opts
       summary.methodsSaved = captured.length;
       await recordColdTimes(store, log.firstRuns ?? []);
     }
-    if (capture.path === 'session') await cacheAgentCode(session, agentCode, capture.record.agentCompiled ?? [], opts.julia);
     for (const sig of fresh) opts.alreadySaved.add(sig);
     for (const s of summary.skipped) opts.alreadySaved.delete(s.signature);
   } finally {

@@ -1,12 +1,13 @@
 // The agent's capture code, cached by the product itself. Without it the first save of every session spends
 // seconds compiling the capture code (requirements, slot descriptions, LLVM glue) before any of the user's work.
-// The roots the agent compiled for itself during a save (the capture reply's `agentCompiled`) are captured once per
-// agent version and Julia identity into a store of their own in the user's cache directory; later saves load that
-// entry before capturing. It goes through the same verification and proof as any entry (loadFlow.ts), and has no
-// requirements: the store's directory is keyed by a digest of every file under server/julia. If anything about
-// it fails, the save compiles the capture code as before and says why on stderr (the server's log).
+// Once per agent version and Julia identity, a throwaway session of our own (never the user's) runs
+// server/julia/capture/agent_code_driver.jl, captures it, and the roots the capture code compiled for itself (the
+// reply's `agentCompiled`) are captured into a store of their own in the user's cache directory. Every later save
+// installs that entry before capturing. It goes through the same verification and proof as any entry
+// (loadFlow.ts) and has no requirements: the store's directory is keyed by a digest of every file under
+// server/julia. If anything about it fails, saves compile the capture code as before; the server's log says why.
 import { createHash } from 'node:crypto';
-import { readdir, readFile, rm } from 'node:fs/promises';
+import { readdir, readFile, rm, stat } from 'node:fs/promises';
 import { join, relative } from 'node:path';
 import { defaultDigestCacheDir } from '../cache/digestCache.ts';
 import { loadCache } from '../cache/loadFlow.ts';
@@ -14,54 +15,84 @@ import { ensureProven } from '../cache/prove.ts';
 import { openSessionStore } from '../cache/sessionStore.ts';
 import type { Store } from '../cache/store.ts';
 import { storeCapture } from '../cache/storeCapture.ts';
+import type { SessionLog } from '../cache/saveFlow.ts';
 import type { JuliaSession } from '../session/juliaSession.ts';
 import { repoRoot } from '../util/repoRoot.ts';
 import { runCapture } from './runCapture.ts';
 
 const AGENT_CODE_MB = 64;
+/** Versions of the agent code kept side by side (other checkouts or extension versions may use the older ones). */
+const VERSIONS_KEPT = 3;
+const NO_REPLAY = { project: null, loadPath: [], definitions: [] };
 /** Sessions (by agent pid) whose capture code is already installed. */
 const loadedIn = new WeakMap<JuliaSession, number>();
 let digest: Promise<string> | undefined;
+let building: Promise<void> | undefined;
 
-/** The agent-code store of this session (opened, and its entry installed once per session), or undefined. */
-export async function loadAgentCode(session: JuliaSession): Promise<Store | undefined> {
+/** Before a capture: installs the agent code in `session` (once per process). Never throws. */
+export async function loadAgentCode(session: JuliaSession): Promise<void> {
+  const pid = session.agentInfo?.pid;
+  if (pid === undefined || loadedIn.get(session) === pid) return;
   try {
-    const root = join(agentCodeRoot(), await agentDigest());
-    const opened = await openSessionStore(session, { cacheDir: root, maxCacheMB: AGENT_CODE_MB });
-    if (!opened.ok) throw new Error(opened.error);
-    const pid = session.agentInfo?.pid;
-    if (pid !== undefined && loadedIn.get(session) !== pid) {
-      const outcome = await loadCache(session, opened.value);
-      if (outcome.status.state === 'loaded') loadedIn.set(session, pid);
-      else if (outcome.problems.length) warn(outcome.problems[0]);
-    }
-    return opened.value;
+    const outcome = await loadCache(session, await agentCodeStore(session));
+    if (outcome.status.state === 'loaded') loadedIn.set(session, pid);
+    else if (outcome.problems.length) log(outcome.problems[0]);
   } catch (e) {
-    warn((e as Error).message);
-    return undefined;
+    log((e as Error).message);
   }
 }
 
-/** After a save in the session: captures the agent's own roots into its store, if that store has no entry yet. */
-export async function cacheAgentCode(session: JuliaSession, store: Store | undefined, roots: string[], julia: string): Promise<void> {
-  const info = session.agentInfo;
-  if (!store || !info || roots.length === 0) return;
+/**
+ * After a save: builds the agent code for `session`'s Julia in a sibling session if its store has none yet (one
+ * build at a time). The user's session is not involved. Never throws.
+ */
+export function ensureAgentCode(session: JuliaSession, julia: string): Promise<void> {
+  building ??= build(session.sibling(), julia).finally(() => (building = undefined));
+  return building;
+}
+
+async function build(session: JuliaSession, julia: string): Promise<void> {
   try {
+    await session.start();
+    const store = await agentCodeStore(session);
     const listed = await store.listEntries();
     if (!listed.ok || listed.value.some((e) => e.state === 'valid')) return;
-    const none = { project: null, loadPath: [], definitions: [] };
-    const capture = await runCapture(session, roots, none, { julia, sysimage: info.identity.sysimage });
+    const t0 = performance.now();
+    const roots = await driverRoots(session, julia);
+    const capture = await runCapture(session, roots, NO_REPLAY, { julia, sysimage: session.agentInfo!.identity.sysimage });
     try {
       if (capture.path !== 'session' || capture.record.entries.length === 0) return;
-      await storeCapture(capture, store, info, { julia });
+      const stored = await storeCapture(capture, store, session.agentInfo!, { julia });
+      log(`cached ${capture.record.entries.length} methods of the capture code (${Math.round(stored.bytes / 1024)} KB) in ${Math.round(performance.now() - t0)} ms`);
     } finally {
       await capture.dispose();
     }
-    await removeOtherVersions();
-    void ensureProven(store, 'all', { session }); // proven in the background, before any session installs it
+    await ensureProven(store, 'all', { session });
+    await removeOldVersions();
   } catch (e) {
-    warn((e as Error).message);
+    log(`not built: ${(e as Error).message}`);
+  } finally {
+    await session.stop();
   }
+}
+
+/** Runs the driver and captures it; returns the roots the capture code compiled for itself. */
+async function driverRoots(session: JuliaSession, julia: string): Promise<string[]> {
+  const file = join(repoRoot(), 'server', 'julia', 'capture', 'agent_code_driver.jl');
+  const ran = await session.evaluate({ code: await readFile(file, 'utf8'), file, line: 1 });
+  if (!ran.ok) throw new Error(`the driver failed: ${ran.error?.message}`);
+  const sessionLog = await session.request<SessionLog>('sessionLog', {});
+  const signatures = [...new Set(sessionLog.compiled.map((c) => c.sig))];
+  const capture = await runCapture(session, signatures, NO_REPLAY, { julia, sysimage: session.agentInfo!.identity.sysimage });
+  await capture.dispose();
+  return capture.record.agentCompiled ?? [];
+}
+
+async function agentCodeStore(session: JuliaSession): Promise<Store> {
+  const root = join(agentCodeRoot(), await agentDigest());
+  const opened = await openSessionStore(session, { cacheDir: root, maxCacheMB: AGENT_CODE_MB });
+  if (!opened.ok) throw new Error(opened.error);
+  return opened.value;
 }
 
 function agentCodeRoot(): string {
@@ -83,13 +114,16 @@ function agentDigest(): Promise<string> {
   return digest;
 }
 
-async function removeOtherVersions(): Promise<void> {
-  const keep = await agentDigest();
-  for (const name of await readdir(agentCodeRoot())) {
-    if (name !== keep) await rm(join(agentCodeRoot(), name), { recursive: true, force: true });
-  }
+/** Keeps this version and the most recently written others, up to VERSIONS_KEPT. */
+async function removeOldVersions(): Promise<void> {
+  const root = agentCodeRoot();
+  const current = await agentDigest();
+  const names = (await readdir(root)).filter((n) => n !== current);
+  const others = await Promise.all(names.map(async (name) => ({ name, at: (await stat(join(root, name))).mtimeMs })));
+  others.sort((a, b) => b.at - a.at);
+  for (const { name } of others.slice(VERSIONS_KEPT - 1)) await rm(join(root, name), { recursive: true, force: true });
 }
 
-function warn(message: string): void {
+function log(message: string): void {
   process.stderr.write(`agent-code cache: ${message}\n`);
 }

@@ -5,7 +5,7 @@
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { CaptureRecord, CaptureReply } from '../session/agentProtocol.ts';
+import type { CaptureParams, CaptureRecord, CaptureReply } from '../session/agentProtocol.ts';
 import type { JuliaSession } from '../session/juliaSession.ts';
 import { loadExeca } from '../util/execa.ts';
 import { spawnWorker, type CaptureOptions } from './workerProcess.ts';
@@ -44,11 +44,13 @@ export async function runCapture(session: JuliaSession, signatures: string[], re
   const dispose = () => rm(dir, { recursive: true, force: true });
   try {
     const t0 = performance.now();
-    const reply = await session.request<CaptureReply>('capture', { outDir: dir, signatures });
+    const params: CaptureParams = { outDir: dir, signatures, onlyPackage: opts.onlyPackage };
+    const reply = await session.request<CaptureReply>('capture', params);
     const done = (record: CaptureRecord, path: CaptureResult['path'], why?: string): CaptureResult => ({
       dir, bitcode: join(dir, 'module.bc'), plan: join(dir, 'plan.bin'), record, path, why, ms: performance.now() - t0, dispose,
     });
     if (!('refused' in reply)) return done(reply, 'session');
+    if (opts.onlyPackage) throw new Error(`a package cache needs the capture in the session, which refused: ${reply.refused}`);
     return done(await runWorker(dir, { ...replay, signatures }, opts), 'worker', reply.refused);
   } catch (e) {
     await dispose();

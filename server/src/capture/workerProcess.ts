@@ -11,6 +11,8 @@ export interface CaptureOptions {
   timeoutMs?: number;
   /** Kills the worker (a cancelled save). */
   signal?: AbortSignal;
+  /** A package's cache: only code that needs this package is kept (in-session capture only). */
+  onlyPackage?: string;
 }
 
 export const WORKER = () => join(repoRoot(), 'server', 'julia', 'capture', 'worker.jl');

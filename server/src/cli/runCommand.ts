@@ -4,6 +4,7 @@
 import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { loadCache } from '../cache/loadFlow.ts';
+import { ensureAgentCode } from '../capture/agentCode.ts';
 import { saveCompiledWork, type SessionLog } from '../cache/saveFlow.ts';
 import { proveSavedEntry } from '../cache/prove.ts';
 import { openSessionStore } from '../cache/sessionStore.ts';
@@ -115,6 +116,7 @@ export async function runReport(file: string, options: CliOptions & { warm?: boo
       const p = performance.now();
       if (summary.entryId) await proveSavedEntry(store, summary.entryId, { session });
       report.prove_ms = performance.now() - p;
+      await ensureAgentCode(session, julia);
     }
     return report;
   });

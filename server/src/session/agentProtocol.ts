@@ -58,6 +58,8 @@ export function toSessionEvalResult(r: AgentEvalResult): SessionEvalResult {
 export interface CaptureParams {
   outDir: string;
   signatures: string[];
+  /** A package's cache: only entries that need this package, and nothing but packages, are kept. */
+  onlyPackage?: string;
 }
 
 export interface CapturedEntryRecord {

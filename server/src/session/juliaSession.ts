@@ -24,6 +24,8 @@ export interface SessionOptions {
   juliaArgs?: string[];
   /** Passed as `--project=<project>` when set. */
   project?: string;
+  /** Environment variables for Julia on top of this process's (e.g. JULIA_LOAD_PATH). */
+  env?: Record<string, string>;
   cwd?: string;
   /** How long Julia may take to start and connect. */
   startTimeoutMs?: number;
@@ -96,6 +98,12 @@ export class JuliaSession extends EventEmitter<SessionEvents> {
   /** What the agent reported at start (identity for the cache); undefined until the session is idle once. */
   get agentInfo(): AgentInfo | undefined {
     return this.info;
+  }
+
+  /** A new, separate session on the same Julia binary, arguments and environment (not started). */
+  sibling(): JuliaSession {
+    const { juliaPath, juliaArgs, env, project } = this.options;
+    return new JuliaSession({ juliaPath, juliaArgs, env, project });
   }
 
   /** The cache service reports what it loaded (or why it did not) here; clients see it in the status. */
@@ -255,7 +263,7 @@ export class JuliaSession extends EventEmitter<SessionEvents> {
       });
     }
     const inherited = process.env.LD_LIBRARY_PATH;
-    return { ...process.env, LD_LIBRARY_PATH: inherited ? `${unwind}:${inherited}` : unwind };
+    return { ...process.env, ...this.options.env, LD_LIBRARY_PATH: inherited ? `${unwind}:${inherited}` : unwind };
   }
 
   private async spawn(juliaPath: string, env: NodeJS.ProcessEnv): Promise<Running> {

@@ -1,0 +1,74 @@
+// Build Package Cache from Tests: a package's test suite runs in a session of its own whose load path resolves the
+// package as the user's would; what the tests compiled that belongs to the package (its methods, and Base or
+// dependency methods specialized on its types) is saved as one entry that needs `pkg:<name>:<digest>`, so any
+// session installs it the moment the package loads. The store's existing entries load first: a dependency's
+// package cache is installed as it loads, so building B that uses A stores only what is new for B.
+import { JuliaSession } from '../session/juliaSession.ts';
+import { ensureAgentCode } from '../capture/agentCode.ts';
+import { loadCache } from '../cache/loadFlow.ts';
+import { proveSavedEntry } from '../cache/prove.ts';
+import { saveCompiledWork } from '../cache/saveFlow.ts';
+import { openSessionStore } from '../cache/sessionStore.ts';
+import { packageLoadPath, readPackage, type PackageInfo } from './packageInfo.ts';
+import { runPackageTests, type TestCounts } from './testRun.ts';
+
+export interface PackageCacheOptions {
+  cacheDir: string;
+  juliaPath?: string;
+  maxCacheMB?: number;
+  /** Stops the test run (its session is stopped) or the save; nothing is written. */
+  signal?: AbortSignal;
+  /** Julia's output while the tests run. */
+  onOutput?: (stream: 'stdout' | 'stderr', text: string) => void;
+  report?: (message: string, percent: number) => void;
+}
+
+export interface PackageCacheResult {
+  package: string;
+  version: string;
+  tests: TestCounts;
+  testMs: number;
+  saveMs: number;
+  methodsSaved: number;
+  bytes: number;
+  skipped: number;
+  entryId?: string;
+}
+
+export async function buildPackageCache(pkgDir: string, opts: PackageCacheOptions): Promise<PackageCacheResult> {
+  const pkg = readPackage(pkgDir);
+  const session = new JuliaSession({ juliaPath: opts.juliaPath ?? '', cwd: pkg.dir, env: { JULIA_LOAD_PATH: packageLoadPath(pkg) } });
+  if (opts.onOutput) session.on('output', ({ stream, text }) => opts.onOutput!(stream, text));
+  const stop = () => void session.stop();
+  opts.signal?.addEventListener('abort', stop, { once: true });
+  try {
+    await session.start();
+    return await testAndSave(session, pkg, opts);
+  } catch (e) {
+    opts.signal?.throwIfAborted();
+    throw e;
+  } finally {
+    opts.signal?.removeEventListener('abort', stop);
+    await session.stop();
+  }
+}
+
+async function testAndSave(session: JuliaSession, pkg: PackageInfo, opts: PackageCacheOptions): Promise<PackageCacheResult> {
+  const report = opts.report ?? (() => {});
+  const opened = await openSessionStore(session, { cacheDir: opts.cacheDir, maxCacheMB: opts.maxCacheMB ?? 512 });
+  if (!opened.ok) throw new Error(opened.error);
+  const store = opened.value;
+  await loadCache(session, store);
+  report(`running ${pkg.name}'s tests`, 10);
+  const { ms: testMs, ...tests } = await runPackageTests(session, pkg);
+  opts.signal?.throwIfAborted();
+  report(`saving what ${pkg.name}'s tests compiled`, 60);
+  const julia = opts.juliaPath || 'julia';
+  const saved = await saveCompiledWork(session, store, { julia, alreadySaved: new Set(), onlyPackage: pkg.name, signal: opts.signal });
+  if (saved.entryId) await proveSavedEntry(store, saved.entryId, { session });
+  await ensureAgentCode(session, julia);
+  return {
+    package: pkg.name, version: pkg.version, tests, testMs, saveMs: saved.ms,
+    methodsSaved: saved.methodsSaved, bytes: saved.bytes, skipped: saved.skipped.length, entryId: saved.entryId,
+  };
+}

@@ -1,0 +1,94 @@
+// Package caches built from a package's own tests (packages/buildPackageCache.ts) on the two local packages in
+// workloads/packages (TinyReports uses TinyStats), copied to a temporary directory so that tests can edit them.
+// The real CLI (`package-cache`, `run`) in child processes, against real Julia.
+import assert from 'node:assert/strict';
+import { appendFileSync, cpSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import type { PackageCacheReport } from '../../server/src/cli/packageCacheCommand.ts';
+import { brief, childEnv, cleanupTemps, cliJs, cliRun, run, tempDir, workloads } from '../helpers/cliRun.ts';
+
+async function packageCache(pkgDir: string, cache: string, env: Record<string, string>): Promise<PackageCacheReport> {
+  const r = await run(process.execPath, [cliJs, 'package-cache', pkgDir, '--cache', cache, '--json'], childEnv(env));
+  const line = r.stdout.trim().split('\n').at(-1) ?? '';
+  assert.equal(r.code, 0, r.stderr.slice(-3000));
+  return JSON.parse(line) as PackageCacheReport;
+}
+
+/** Method signatures of each entry in the store, oldest entry first. */
+function entrySignatures(cache: string): string[][] {
+  const metas = readdirSync(cache, { recursive: true, withFileTypes: true }).filter((d) => d.isFile() && d.name === 'meta.json');
+  return metas
+    .map((d) => JSON.parse(readFileSync(join(d.parentPath, d.name), 'utf8')) as { createdAt: string; methods: { signature: string }[] })
+    .sort((a, b) => a.createdAt.localeCompare(b.createdAt))
+    .map((m) => m.methods.map((x) => x.signature));
+}
+
+const own = (sigs: string[], pkg: string) => sigs.filter((s) => s.includes(`${pkg}.`));
+
+describe('package caches from tests', () => {
+  let pkgs: string;
+  let env: Record<string, string>;
+  let script: string;
+  before(() => {
+    pkgs = tempDir('packages');
+    cpSync(join(workloads, 'packages'), pkgs, { recursive: true });
+    env = { JULIA_LOAD_PATH: `${pkgs}:@stdlib` };
+    script = join(pkgs, 'use_reports.jl');
+  });
+  after(cleanupTemps);
+
+  test('built from tests: the packages load cached in a fresh session, B reuses A, an edit to A makes exactly its code stale', async (t) => {
+    const cache = tempDir('package-cache');
+    const stats = await packageCache(join(pkgs, 'TinyStats'), cache, env);
+    t.diagnostic(JSON.stringify(stats));
+    assert.deepEqual(stats.tests, { passed: 15, failed: 0, errored: 0 });
+    assert.equal(stats.package, 'TinyStats');
+    assert.ok(stats.methods_saved > 0 && stats.cache_bytes > 0);
+    const reports = await packageCache(join(pkgs, 'TinyReports'), cache, env);
+    t.diagnostic(JSON.stringify(reports));
+    assert.deepEqual(reports.tests, { passed: 8, failed: 0, errored: 0 });
+    assert.ok(reports.methods_saved > 0);
+    const [statsEntry, reportsEntry] = entrySignatures(cache);
+    assert.deepEqual(reportsEntry.filter((sig) => statsEntry.includes(sig)), [], 'TinyReports stores nothing TinyStats already did');
+    assert.ok(reportsEntry.every((sig) => !sig.startsWith('Tuple{typeof(TinyStats.')), 'nor TinyStats methods');
+
+    const cold = await cliRun(script, tempDir('no-cache'), { env });
+    t.diagnostic(`cold: ${brief(cold)}`);
+    assert.ok(own(cold.first_compiled, 'TinyReports').length > 0, 'cold: the packages compile');
+    const cached = await cliRun(script, cache, { env });
+    t.diagnostic(`cached: ${brief(cached)}`);
+    assert.equal(cached.cache, 'loaded');
+    assert.equal(cached.result, cold.result);
+    assert.ok(cached.methods_loaded > 0);
+    assert.deepEqual([...own(cached.first_compiled, 'TinyStats'), ...own(cached.first_compiled, 'TinyReports')], [],
+      'nothing of either package compiled again');
+
+    // A comment added to TinyStats changes its digest: its code and TinyReports' code on its types is stale.
+    appendFileSync(join(pkgs, 'TinyStats', 'src', 'TinyStats.jl'), '\n# edited\n');
+    const edited = await cliRun(script, cache, { env });
+    t.diagnostic(`edited: ${brief(edited)}`);
+    assert.equal(edited.result, cold.result);
+    assert.ok(edited.methods_compiled > cached.methods_compiled, 'code that needs TinyStats compiles again');
+    assert.ok(edited.methods_loaded < cached.methods_loaded, 'entries that need the old TinyStats are not installed');
+    assert.ok(edited.methods_loaded > 0, 'TinyReports code that does not need TinyStats still is');
+  });
+
+  test('a failing test is reported and what did compile is still saved', async (t) => {
+    const dir = join(tempDir('failing'), 'TinyStats');
+    cpSync(join(workloads, 'packages', 'TinyStats'), dir, { recursive: true });
+    const tests = join(dir, 'test', 'runtests.jl');
+    writeFileSync(tests, `${readFileSync(tests, 'utf8')}\n@testset "wrong on purpose" begin\n    @test mean([1, 3]) == 3\n    @test error("boom")\nend\n`);
+    const r = await packageCache(dir, tempDir('failing-cache'), { JULIA_LOAD_PATH: `${join(dir, '..')}:@stdlib` });
+    t.diagnostic(JSON.stringify(r));
+    assert.deepEqual(r.tests, { passed: 15, failed: 1, errored: 1 });
+    assert.deepEqual(r.failed_testsets, ['wrong on purpose']);
+    assert.ok(r.methods_saved > 0);
+  });
+
+  test('not a package, or no tests: a clear error and nothing written', async () => {
+    const r = await run(process.execPath, [cliJs, 'package-cache', workloads, '--cache', tempDir('none')], childEnv());
+    assert.equal(r.code, 1);
+    assert.match(r.stderr, /is not a Julia package: it has no Project.toml/);
+  });
+});
