@@ -8,6 +8,7 @@ import {
 import type { CacheView } from './cacheView.ts';
 import { saveSummaryText, teamCacheSummaryText } from './format.ts';
 import { isInputComplete } from './inputComplete.ts';
+import { buildPackageCache } from './packageCache.ts';
 import { errorMessage } from './languageClient.ts';
 import type { ReplTerminal } from './replTerminal.ts';
 
@@ -28,6 +29,7 @@ export function registerCommands(ctx: CommandContext): vscode.Disposable[] {
     'juliaCache.executeSelectionOrLine': () => executeSelectionOrLine(repl),
     'juliaCache.executeFile': () => executeFile(repl),
     'juliaCache.saveCompiledWork': () => saveCompiledWork(client, log),
+    'juliaCache.buildPackageCache': () => buildPackageCache(client, log, request),
     'juliaCache.pushCompiledWork': () => teamCache('Pushed', () => client.sendRequest(PushCompiledWorkRequest.type), log),
     'juliaCache.pullTeamCache': () => teamCache('Pulled', () => client.sendRequest(PullTeamCacheRequest.type), log),
     'juliaCache.clearCache': () => clearCache(client),

@@ -2,13 +2,15 @@
 // cache when a session started. The real implementation is wired in by main.ts; until then every request answers
 // "cache not available".
 import { ResponseError, type CancellationToken, type WorkDoneProgressReporter } from 'vscode-languageserver/node';
-import type { CacheEntryInfo, SaveSummary, TeamCacheSummary } from '../../shared/src/protocol.ts';
+import type { BuildPackageCacheParams, CacheEntryInfo, PackageCacheSummary, SaveSummary, TeamCacheSummary } from '../../shared/src/protocol.ts';
 import type { SessionEvalResult } from './session/agentProtocol.ts';
 import type { JuliaSession } from './session/juliaSession.ts';
 
 export interface CacheService {
   /** A cancelled token stops the save at its next step and writes nothing. */
   saveCompiledWork(progress: WorkDoneProgressReporter, token?: CancellationToken): Promise<SaveSummary>;
+  /** Runs a package's tests in a session of its own and saves its package cache (packages/buildPackageCache.ts). */
+  buildPackageCache(params: BuildPackageCacheParams, progress: WorkDoneProgressReporter, token?: CancellationToken): Promise<PackageCacheSummary>;
   cacheEntries(): Promise<CacheEntryInfo[]>;
   deleteCacheEntry(id: string): Promise<CacheEntryInfo[]>;
   clearCache(): Promise<void>;
@@ -30,6 +32,7 @@ const unavailable = (): never => {
 
 export const unavailableCacheService: CacheService = {
   saveCompiledWork: async () => unavailable(),
+  buildPackageCache: async () => unavailable(),
   cacheEntries: async () => unavailable(),
   deleteCacheEntry: async () => unavailable(),
   clearCache: async () => unavailable(),

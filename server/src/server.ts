@@ -14,6 +14,7 @@ import {
   type WorkDoneProgressReporter,
 } from 'vscode-languageserver/node';
 import {
+  BuildPackageCacheRequest,
   CacheEntriesRequest,
   ClearCacheRequest,
   DeleteCacheEntryRequest,
@@ -39,7 +40,7 @@ import { unavailableCacheService, type CacheService } from './cacheService.ts';
 import { CodeLensProvider } from './codeLens/codeLensProvider.ts';
 import { SessionError } from './session/errors.ts';
 import { JuliaSession, type SessionOptions } from './session/juliaSession.ts';
-import { InvalidParams, readEntryId, readEvaluateParams } from './util/params.ts';
+import { InvalidParams, readEntryId, readEvaluateParams, readPackageDir } from './util/params.ts';
 import { readSettings } from './util/settings.ts';
 import { containsJuliaFile } from './util/workspaceFiles.ts';
 
@@ -172,6 +173,7 @@ export function startServer(connection: Connection, options: ServerOptions = {})
     sessionStatus: () => ready().session.status(),
     evaluate: (params) => evaluate(readEvaluateParams(params)),
     saveCompiledWork: (_params, progress, token) => cache.saveCompiledWork(progress, token).finally(() => lenses.refresh()),
+    buildPackageCache: (params, progress, token) => cache.buildPackageCache(readPackageDir(params), progress, token).finally(() => lenses.refresh()),
     cacheEntries: () => cache.cacheEntries(),
     deleteCacheEntry: (params) => cache.deleteCacheEntry(readEntryId(params)).finally(() => lenses.refresh()),
     clearCache: async () => {
@@ -202,6 +204,7 @@ export function startServer(connection: Connection, options: ServerOptions = {})
   connection.onRequest(EvaluateRequest.type.method, handle(actions.evaluate));
   // Takes params so that a client may pass { workDoneToken } for progress.
   connection.onRequest(SaveCompiledWorkRequest.type.method, handle(actions.saveCompiledWork));
+  connection.onRequest(BuildPackageCacheRequest.type.method, handle(actions.buildPackageCache));
   connection.onRequest(CacheEntriesRequest.type.method, handle0(actions.cacheEntries));
   connection.onRequest(DeleteCacheEntryRequest.type.method, handle(actions.deleteCacheEntry));
   connection.onRequest(ClearCacheRequest.type.method, handle0(actions.clearCache));

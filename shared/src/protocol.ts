@@ -99,6 +99,25 @@ export interface TeamCacheSummary {
   problems: string[];
 }
 
+/** Build Package Cache from Tests: a package directory holding Project.toml and test/runtests.jl. */
+export interface BuildPackageCacheParams {
+  packageDir: string;
+}
+
+/** What Build Package Cache from Tests did: Test's counts, and what was saved for the package. */
+export interface PackageCacheSummary {
+  package: string;
+  version: string;
+  tests: { passed: number; failed: number; errored: number; broken: number };
+  /** Testsets (at any depth) with failures or errors. */
+  failedTestsets: string[];
+  testMs: number;
+  saveMs: number;
+  methodsSaved: number;
+  bytes: number;
+  skipped: number;
+}
+
 export interface CacheEntryInfo {
   id: string;
   /** Human readable: the entry's main method signatures. */
@@ -166,6 +185,11 @@ export namespace PullTeamCacheRequest {
   export const type = new RequestType0<TeamCacheSummary, void>('julia/pullTeamCache');
 }
 
+export namespace BuildPackageCacheRequest {
+  /** Runs the package's tests in a session of its own (trusted workspaces only) and saves its package cache. */
+  export const type = new RequestType<BuildPackageCacheParams, PackageCacheSummary, void>('julia/buildPackageCache');
+}
+
 export namespace SessionStatusNotification {
   export const type = new NotificationType<SessionStatus>('julia/sessionStatus');
 }
@@ -193,6 +217,7 @@ export const ServerCommands = {
   clearCache: 'julia.server.clearCache',
   pushCompiledWork: 'julia.server.pushCompiledWork',
   pullTeamCache: 'julia.server.pullTeamCache',
+  buildPackageCache: 'julia.server.buildPackageCache',
 } as const;
 
 /** Settings under the `julia.cache` prefix... see package.json contributes.configuration. Sent as initializationOptions. */

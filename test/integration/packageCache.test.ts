@@ -6,6 +6,8 @@ import { appendFileSync, cpSync, readdirSync, readFileSync, writeFileSync } from
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import type { PackageCacheReport } from '../../server/src/cli/packageCacheCommand.ts';
+import type { CacheEntryInfo, PackageCacheSummary } from '../../shared/src/protocol.ts';
+import { startLspServer } from '../helpers/lspServer.ts';
 import { brief, childEnv, cleanupTemps, cliJs, cliRun, run, tempDir, workloads } from '../helpers/cliRun.ts';
 
 async function packageCache(pkgDir: string, cache: string, env: Record<string, string>): Promise<PackageCacheReport> {
@@ -84,6 +86,29 @@ describe('package caches from tests', () => {
     assert.deepEqual(r.tests, { passed: 15, failed: 1, errored: 1 });
     assert.deepEqual(r.failed_testsets, ['wrong on purpose']);
     assert.ok(r.methods_saved > 0);
+  });
+
+  test('over LSP: julia/buildPackageCache in a trusted workspace; refused in an untrusted one', async () => {
+    const cacheDir = tempDir('lsp-package-cache');
+    const trusted = await startLspServer({ workspace: pkgs, settings: { cacheDir, trusted: true }, env: childEnv(env) });
+    try {
+      const summary: PackageCacheSummary = await trusted.conn.sendRequest('julia/buildPackageCache', { packageDir: join(pkgs, 'TinyStats') });
+      assert.equal(summary.package, 'TinyStats');
+      assert.deepEqual(summary.tests, { passed: 15, failed: 0, errored: 0, broken: 0 });
+      assert.ok(summary.methodsSaved > 0);
+      await trusted.conn.sendRequest('julia/startSession'); // the listing needs the session's identity
+      const entries: CacheEntryInfo[] = await trusted.conn.sendRequest('julia/cacheEntries');
+      assert.equal(entries.length, 1);
+      await assert.rejects(trusted.conn.sendRequest('julia/buildPackageCache', { packageDir: workloads }), /is not a Julia package/);
+    } finally {
+      assert.equal(await trusted.close(), 0);
+    }
+    const untrusted = await startLspServer({ workspace: pkgs, settings: { cacheDir, trusted: false }, env: childEnv(env) });
+    try {
+      await assert.rejects(untrusted.conn.sendRequest('julia/buildPackageCache', { packageDir: join(pkgs, 'TinyStats') }), /not trusted/);
+    } finally {
+      assert.equal(await untrusted.close(), 0);
+    }
   });
 
   test('not a package, or no tests: a clear error and nothing written', async () => {

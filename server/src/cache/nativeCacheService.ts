@@ -2,8 +2,9 @@
 // reload when a session starts (only in a trusted workspace with autoLoad on), preceded by a team cache pull when one
 // is configured (remote/teamCacheFlows.ts).
 import { LSPErrorCodes, ResponseError, type CancellationToken, type WorkDoneProgressReporter } from 'vscode-languageserver/node';
-import type { CacheEntryInfo, SaveSummary, TeamCacheSummary } from '../../../shared/src/protocol.ts';
-import { CacheChangedNotification } from '../../../shared/src/protocol.ts';
+import type { BuildPackageCacheParams, CacheEntryInfo, PackageCacheSummary, SaveSummary, TeamCacheSummary } from '../../../shared/src/protocol.ts';
+import { CacheChangedNotification, OutputNotification } from '../../../shared/src/protocol.ts';
+import { buildPackageCache } from '../packages/buildPackageCache.ts';
 import type { CacheService } from '../cacheService.ts';
 import type { ServerContext } from '../server.ts';
 import type { SessionEvalResult } from '../session/agentProtocol.ts';
@@ -13,7 +14,7 @@ import { loadCache } from './loadFlow.ts';
 import { TeamCacheFlows } from '../remote/teamCacheFlows.ts';
 import { ensureProven, proveSavedEntry } from './prove.ts';
 import { saveCompiledWork } from './saveFlow.ts';
-import { openSessionStore } from './sessionStore.ts';
+import { cacheRoot, openSessionStore } from './sessionStore.ts';
 import { readColdTimes, SavedTime } from './statementTimes.ts';
 import type { Store } from './store.ts';
 
@@ -71,6 +72,28 @@ export function createNativeCacheService(ctx: ServerContext): CacheService {
         if (e instanceof ResponseError) throw e;
         if (cancel.signal.aborted) throw new ResponseError(LSPErrorCodes.RequestCancelled, 'Save Compiled Work was cancelled: nothing was written');
         throw new ResponseError(CACHE_ERROR, `Save Compiled Work failed: ${e instanceof Error ? e.message : String(e)}`);
+      } finally {
+        onCancel?.dispose();
+        progress.done();
+      }
+    },
+    async buildPackageCache(params: BuildPackageCacheParams, progress: WorkDoneProgressReporter, token?: CancellationToken): Promise<PackageCacheSummary> {
+      // Running a package's tests is running its code: never in a workspace the user has not trusted.
+      if (!settings.trusted) throw new ResponseError(CACHE_ERROR, 'the workspace is not trusted: package tests are not run');
+      const cancel = new AbortController();
+      const onCancel = token?.onCancellationRequested(() => cancel.abort());
+      progress.begin('Build Package Cache from Tests', 0, 'starting a session for the tests', true);
+      try {
+        const { entryId: _, ...summary } = await buildPackageCache(params.packageDir, {
+          cacheDir: cacheRoot(storeSettings), maxCacheMB: settings.maxCacheMB, juliaPath: settings.juliaPath, juliaArgs: settings.juliaArgs,
+          signal: cancel.signal, report: (message, percent) => progress.report(percent, message),
+          onOutput: (stream, text) => void connection.sendNotification(OutputNotification.type, { stream, text }),
+        });
+        changed();
+        return summary;
+      } catch (e) {
+        if (cancel.signal.aborted) throw new ResponseError(LSPErrorCodes.RequestCancelled, 'Build Package Cache was cancelled: nothing was written');
+        throw new ResponseError(CACHE_ERROR, `Build Package Cache failed: ${e instanceof Error ? e.message : String(e)}`);
       } finally {
         onCancel?.dispose();
         progress.done();

@@ -26,14 +26,14 @@ export async function packageCacheCommand(pkgDir: string, options: CliOptions): 
   const report: PackageCacheReport = {
     package: r.package, version: r.version,
     tests: { passed: r.tests.passed, failed: r.tests.failed, errored: r.tests.errored },
-    failed_testsets: r.tests.failedSets,
+    failed_testsets: r.failedTestsets,
     test_ms: r.testMs, save_ms: r.saveMs, methods_saved: r.methodsSaved, cache_bytes: r.bytes, skipped: r.skipped,
   };
   if (options.json) process.stdout.write(`${JSON.stringify(report)}\n`);
   else {
     const t = report.tests;
     process.stdout.write(`${r.package} ${r.version}: tests ${t.passed} passed, ${t.failed} failed, ${t.errored} errored in ${ms(r.testMs)}` +
-      `${r.tests.failedSets.length ? ` (failing: ${r.tests.failedSets.join(', ')})` : ''}; saved ${r.methodsSaved} methods, ` +
+      `${r.failedTestsets.length ? ` (failing: ${r.failedTestsets.join(', ')})` : ''}; saved ${r.methodsSaved} methods, ` +
       `${(r.bytes / 1024).toFixed(0)} KB in ${ms(r.saveMs)}\n`);
   }
   return 0;

@@ -10,11 +10,13 @@ import { proveSavedEntry } from '../cache/prove.ts';
 import { saveCompiledWork } from '../cache/saveFlow.ts';
 import { openSessionStore } from '../cache/sessionStore.ts';
 import { packageLoadPath, readPackage, type PackageInfo } from './packageInfo.ts';
-import { runPackageTests, type TestCounts } from './testRun.ts';
+import type { PackageCacheSummary } from '../../../shared/src/protocol.ts';
+import { runPackageTests } from './testRun.ts';
 
 export interface PackageCacheOptions {
   cacheDir: string;
   juliaPath?: string;
+  juliaArgs?: string[];
   maxCacheMB?: number;
   /** Stops the test run (its session is stopped) or the save; nothing is written. */
   signal?: AbortSignal;
@@ -23,21 +25,13 @@ export interface PackageCacheOptions {
   report?: (message: string, percent: number) => void;
 }
 
-export interface PackageCacheResult {
-  package: string;
-  version: string;
-  tests: TestCounts;
-  testMs: number;
-  saveMs: number;
-  methodsSaved: number;
-  bytes: number;
-  skipped: number;
-  entryId?: string;
-}
+export type PackageCacheResult = PackageCacheSummary & { entryId?: string };
 
 export async function buildPackageCache(pkgDir: string, opts: PackageCacheOptions): Promise<PackageCacheResult> {
   const pkg = readPackage(pkgDir);
-  const session = new JuliaSession({ juliaPath: opts.juliaPath ?? '', cwd: pkg.dir, env: { JULIA_LOAD_PATH: packageLoadPath(pkg) } });
+  const session = new JuliaSession({
+    juliaPath: opts.juliaPath ?? '', juliaArgs: opts.juliaArgs, cwd: pkg.dir, env: { JULIA_LOAD_PATH: packageLoadPath(pkg) },
+  });
   if (opts.onOutput) session.on('output', ({ stream, text }) => opts.onOutput!(stream, text));
   const stop = () => void session.stop();
   opts.signal?.addEventListener('abort', stop, { once: true });
@@ -60,7 +54,7 @@ async function testAndSave(session: JuliaSession, pkg: PackageInfo, opts: Packag
   const store = opened.value;
   await loadCache(session, store);
   report(`running ${pkg.name}'s tests`, 10);
-  const { ms: testMs, ...tests } = await runPackageTests(session, pkg);
+  const { ms: testMs, failedSets, ...tests } = await runPackageTests(session, pkg);
   opts.signal?.throwIfAborted();
   report(`saving what ${pkg.name}'s tests compiled`, 60);
   const julia = opts.juliaPath || 'julia';
@@ -68,7 +62,7 @@ async function testAndSave(session: JuliaSession, pkg: PackageInfo, opts: Packag
   if (saved.entryId) await proveSavedEntry(store, saved.entryId, { session });
   await ensureAgentCode(session, julia);
   return {
-    package: pkg.name, version: pkg.version, tests, testMs, saveMs: saved.ms,
+    package: pkg.name, version: pkg.version, tests, failedTestsets: failedSets, testMs, saveMs: saved.ms,
     methodsSaved: saved.methodsSaved, bytes: saved.bytes, skipped: saved.skipped.length, entryId: saved.entryId,
   };
 }

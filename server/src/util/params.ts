@@ -1,5 +1,5 @@
 // Checks request parameters that arrive from any LSP client (they are untyped JSON), with messages a user can act on.
-import type { EvaluateParams } from '../../../shared/src/protocol.ts';
+import type { BuildPackageCacheParams, EvaluateParams } from '../../../shared/src/protocol.ts';
 
 export class InvalidParams extends Error {}
 
@@ -17,6 +17,12 @@ export function readEvaluateParams(raw: unknown): EvaluateParams {
   if (typeof file === 'string') params.file = file;
   if (typeof line === 'number') params.line = line;
   return params;
+}
+
+export function readPackageDir(raw: unknown): BuildPackageCacheParams {
+  const dir = typeof raw === 'object' && raw !== null ? (raw as Record<string, unknown>).packageDir : undefined;
+  if (typeof dir !== 'string' || dir === '') throw new InvalidParams('julia/buildPackageCache expects { packageDir: string }');
+  return { packageDir: dir };
 }
 
 export function readEntryId(raw: unknown): string {
