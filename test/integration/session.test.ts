@@ -42,6 +42,11 @@ describe('a running session', () => {
     assert.equal(silent.display, undefined);
   });
 
+  test("the user's code sees the ARGS of a plain session, not the agent's", async () => {
+    const result = await session.evaluate({ code: 'ARGS' });
+    assert.equal(result.display, 'String[]');
+  });
+
   test('stdout streams while the evaluation is still running', async () => {
     // The evaluation waits for a file that the test writes when "tick 1" reaches it: the result is `true` only if
     // that line streamed out while Julia was still running (the 60 s bound turns "never" into `false`).

@@ -37,4 +37,9 @@ const JLCacheAgent = let dir = @__DIR__
     end
 end
 
-JLCacheAgent.main(ARGS)
+# The user's code sees the ARGS of a plain session (empty), not the socket and extension paths: test suites and
+# scripts read ARGS (e.g. `tests = ARGS` when non-empty).
+let args = copy(ARGS)
+    empty!(ARGS)
+    JLCacheAgent.main(args)
+end
