@@ -101,7 +101,17 @@ export function comparisonSvg(rows: CompareRow[], caption: string): string {
   };
   chart('Whole session: spawn to main() returned (start, load, file, first call)', (r) => r.sessionMs, 'ms', 1);
   chart('Build the system image / Save Compiled Work', (r) => r.buildMs, 's', 1000);
-  parts.push(`<text x="10" y="${y - 10}" font-size="10" fill="#555">${esc(caption)}</text>`);
+  // The caption (machine, date, conditions) in lines that fit the width.
+  const lines = caption.split(/(?<=[;.]) /).reduce<string[]>((acc, part) => {
+    if (acc.length && (acc[acc.length - 1] + ' ' + part).length <= 150) acc[acc.length - 1] += ' ' + part;
+    else acc.push(part);
+    return acc;
+  }, []);
+  y -= 10;
+  for (const line of lines) {
+    parts.push(`<text x="10" y="${y}" font-size="10" fill="#555">${esc(line)}</text>`);
+    y += 13;
+  }
   return `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${y}" font-family="sans-serif" font-size="11">\n` +
     `<rect width="100%" height="100%" fill="white"/>\n${parts.join('\n')}\n</svg>\n`;
 }
