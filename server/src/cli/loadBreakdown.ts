@@ -29,7 +29,7 @@ export function loadSteps(r: BenchReport): Record<(typeof STEPS)[number], number
 export function loadBreakdownTable(byWorkload: [string, BenchReport[]][]): string[] {
   const rows = [
     `| workload | bytes | ${STEPS.join(' | ')} | load | ms per MB | load / cold compile | cold session | cached session |`,
-    '|' + '---|'.repeat(STEPS.length + 8),
+    '|' + '---|'.repeat(STEPS.length + 7),
   ];
   for (const [name, reps] of byWorkload) {
     const m = (g: (r: BenchReport) => number) => median(reps.map(g));
