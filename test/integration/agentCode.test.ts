@@ -21,7 +21,7 @@ async function captureParser(session: JuliaSession): Promise<CaptureResult['reco
   assert.ok((await session.evaluate({ code: readFileSync(PARSER, 'utf8'), file: PARSER, line: 1 })).ok);
   assert.ok((await session.evaluate({ code: 'main();', file: 'test', line: 1 })).ok);
   await loadAgentCode(session);
-  const log = await session.request<{ compiled: { sig: string }[] }>('sessionLog', {});
+  const log = await session.request('sessionLog', {});
   const signatures = [...new Set(log.compiled.map((c) => c.sig))];
   const capture = await runCapture(session, signatures, none, { julia, sysimage: session.agentInfo!.identity.sysimage });
   try {
@@ -55,7 +55,7 @@ describe('agent-code cache', () => {
   test('built once in a sibling session from the driver, and proven', async () => {
     await inSession(async (session) => {
       await ensureAgentCode(session, julia);
-      const status = await session.request<{ installed: number }>('cache/status', {});
+      const status = await session.request('cache/status', {});
       assert.equal(status.installed, 0, 'the session that asked was not touched');
     });
     const objects = findFiles(root, 'object.o');
@@ -66,7 +66,7 @@ describe('agent-code cache', () => {
   test('a save installs it before capturing: few own compilations, the same capture', async () => {
     await inSession(async (session) => {
       withCode = await captureParser(session);
-      const status = await session.request<{ installed: number }>('cache/status', {});
+      const status = await session.request('cache/status', {});
       assert.ok(status.installed > 0, 'agent methods are installed');
       assert.equal(withCode.compiledInWindow, 0);
     });
@@ -79,7 +79,7 @@ describe('agent-code cache', () => {
     writeFileSync(object, bytes);
     await inSession(async (session) => {
       const without = await captureParser(session);
-      const status = await session.request<{ installed: number }>('cache/status', {});
+      const status = await session.request('cache/status', {});
       assert.equal(status.installed, 0, 'nothing of the damaged entry was installed');
       const own = (r: CaptureResult['record']) => r.agentCompiled?.length ?? 0;
       assert.ok(own(withCode) * 4 < own(without), `own roots with the agent code: ${own(withCode)}, without: ${own(without)}`);

@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { after, test } from 'node:test';
 import { loadCache } from '../../server/src/cache/loadFlow.ts';
-import { saveCompiledWork, type SessionLog } from '../../server/src/cache/saveFlow.ts';
+import { saveCompiledWork } from '../../server/src/cache/saveFlow.ts';
 import { openSessionStore } from '../../server/src/cache/sessionStore.ts';
 import { mustSucceed } from '../../server/src/cli/cliSession.ts';
 import type { JuliaSession } from '../../server/src/session/juliaSession.ts';
@@ -49,7 +49,7 @@ test('an error thrown in cached code shows the cached frames, as an uncached ses
     const outcome = await loadCache(s, await store(s));
     assert.equal(outcome.status.state, 'loaded', JSON.stringify(outcome.status));
     const stack = await throwFromFixture(s);
-    const compiled = ((await s.request('sessionLog', {})) as SessionLog).compiled.map((c) => c.sig);
+    const compiled = (await s.request('sessionLog', {})).compiled.map((c) => c.sig);
     assert.deepEqual(compiled.filter((sig) => /Main\.bt_/.test(sig)), [], 'bt_* must run from the cache, not be compiled');
 
     // Same frames, in the same order, down to the caller's top level (nothing below the cached frames is lost).

@@ -219,7 +219,7 @@ describe('cache faults on load', () => {
       const result = await session.evaluate({ code: 'Text(repr(main()))', file: 'check', line: 1 });
       assert.equal(result.display, (await uncached).result, 'the edited poly() runs, not the cached one');
       assert.notEqual(result.display, cold.two.result);
-      const { compiled } = (await session.request('sessionLog', {})) as { compiled: { sig: string }[] };
+      const { compiled } = await session.request('sessionLog', {});
       const sigs = compiled.map((c) => c.sig);
       // poly itself is inlined into mixsum: its code lives (and goes stale) there.
       for (const f of ['Main.mixsum', 'Main.main']) assert.ok(sigs.some((s) => s.includes(f)), `${f} recompiled: ${sigs.join(' | ')}`);

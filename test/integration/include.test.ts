@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { after, afterEach, before, describe, test } from 'node:test';
 import type { EvaluateResult } from '../../shared/src/protocol.ts';
 import { loadCache } from '../../server/src/cache/loadFlow.ts';
-import { saveCompiledWork, type SessionLog } from '../../server/src/cache/saveFlow.ts';
+import { saveCompiledWork } from '../../server/src/cache/saveFlow.ts';
 import { openSessionStore } from '../../server/src/cache/sessionStore.ts';
 import { JuliaSession } from '../../server/src/session/juliaSession.ts';
 import { brief, cleanupTemps, cliRun, plainJulia, privateKeyDir, tempDir, workloads, type CliReport } from '../helpers/cliRun.ts';
@@ -63,7 +63,7 @@ function evalFile(session: JuliaSession, file: string): Promise<EvaluateResult> 
 const evalCode = (session: JuliaSession, code: string) => session.evaluate({ code, file: 'check', line: 1 });
 
 async function compiledSignatures(session: JuliaSession): Promise<string[]> {
-  return (await session.request<SessionLog>('sessionLog', {})).compiled.map((c) => c.sig);
+  return (await session.request('sessionLog', {})).compiled.map((c) => c.sig);
 }
 
 /** The function a signature is a method of (`Geo.area` for `Tuple{typeof(Geo.area), Geo.Rect}`, as the log prints it). */
@@ -122,7 +122,7 @@ describe('included files: cached, and never served stale', () => {
         const compiled = new Set((await compiledSignatures(session)).map(functionOf));
         for (const f of c.dependents) assert.ok(compiled.has(f), `${f} depends on the edit and compiled again: ${[...compiled].join(' | ')}`);
         for (const f of c.independent) assert.ok(!compiled.has(f), `${f} came from the cache: ${[...compiled].join(' | ')}`);
-        const { installed } = await session.request<{ installed: number }>('cache/status', {});
+        const { installed } = await session.request('cache/status', {});
         assert.ok(installed > 0, 'the unaffected entries were installed');
       });
     });

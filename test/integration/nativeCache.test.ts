@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { after, describe, test } from 'node:test';
 import { loadCache } from '../../server/src/cache/loadFlow.ts';
-import { saveCompiledWork, type SessionLog } from '../../server/src/cache/saveFlow.ts';
+import { saveCompiledWork } from '../../server/src/cache/saveFlow.ts';
 import { openSessionStore } from '../../server/src/cache/sessionStore.ts';
 import { runMain } from '../../server/src/cli/runCommand.ts';
 import { mustSucceed } from '../../server/src/cli/cliSession.ts';
@@ -25,7 +25,7 @@ async function store(session: JuliaSession, cacheDir: string) {
 }
 
 async function compiledSignatures(session: JuliaSession) {
-  const log = (await session.request('sessionLog', {})) as SessionLog;
+  const log = await session.request('sessionLog', {});
   return new Set(log.compiled.map((c) => c.sig));
 }
 

@@ -47,6 +47,22 @@ describe('a running session', () => {
     assert.equal(result.display, 'String[]');
   });
 
+  test('the agent answers sessionLog and cache/status in the shapes agentProtocol.ts declares', async () => {
+    await session.evaluate({ code: 'sq(x) = x * x\nsq(3)', file: 'shapes.jl', line: 1 });
+    const log = await session.request('sessionLog', {});
+    assert.ok(log.project === null || typeof log.project === 'string');
+    assert.ok(Array.isArray(log.loadPath) && log.loadPath.every((p) => typeof p === 'string'));
+    const def = log.definitions.find((d) => d.code.startsWith('sq(x)'));
+    assert.ok(def, JSON.stringify(log.definitions));
+    assert.deepEqual(Object.keys(def).sort(), ['code', 'file', 'hash', 'line']);
+    assert.equal(def.file, 'shapes.jl');
+    assert.ok(log.compiled.some((c) => c.sig.includes('sq') && typeof c.ms === 'number'), JSON.stringify(log.compiled));
+    assert.ok((log.firstRuns ?? []).every((r) => typeof r.hash === 'string' && typeof r.ms === 'number' && typeof r.methodsCompiled === 'number'));
+    assert.ok((log.included ?? []).every((i) => typeof i.file === 'string' && typeof i.module === 'string'));
+    const status = await session.request('cache/status', {});
+    assert.deepEqual([status.installed, status.pending, status.failed, status.entries], [0, 0, [], []]);
+  });
+
   test('stdout streams while the evaluation is still running', async () => {
     // The evaluation waits for a file that the test writes when "tick 1" reaches it: the result is `true` only if
     // that line streamed out while Julia was still running (the 60 s bound turns "never" into `false`).

@@ -9,16 +9,7 @@ import type { CacheStatus } from '../../../shared/src/protocol.ts';
 import type { JuliaSession } from '../session/juliaSession.ts';
 import { ensureProven } from './prove.ts';
 import type { Store } from './store.ts';
-
-export interface AgentLoadResult {
-  linked: number;
-  installed: number;
-  pending: number;
-  failed: { id: string; reason: string; damaged?: boolean }[];
-  ms: number;
-  /** Where the agent's time went (ms; glue.jl STEP_NAMES, plus entries / satisfy / status). */
-  steps?: Record<string, number>;
-}
+import type { AgentLoadResult } from '../session/agentProtocol.ts';
 
 export interface LoadOutcome {
   status: CacheStatus;
@@ -56,7 +47,7 @@ export async function loadCache(session: JuliaSession, store: Store): Promise<Lo
   }
   const bytes = entries.reduce((s, e) => s + e.bytes, 0);
   const methods = entries.reduce((s, e) => s + e.methods, 0);
-  const result = (await session.request('cache/load', { entries })) as AgentLoadResult;
+  const result = await session.request('cache/load', { entries });
   lap('request');
   const loadMs = performance.now() - t0;
   for (const f of result.failed) {

@@ -2,20 +2,12 @@
 // child -> store. Only what this session compiled and has not saved yet is captured (a second save stores only what
 // is new); methods that cannot be cached are skipped with a reason, and the save as a whole still succeeds.
 import type { SaveSummary } from '../../../shared/src/protocol.ts';
-import { runCapture, type Definition } from '../capture/runCapture.ts';
+import { runCapture } from '../capture/runCapture.ts';
 import { loadAgentCode } from '../capture/agentCode.ts';
 import type { JuliaSession } from '../session/juliaSession.ts';
-import { recordColdTimes, type FirstRun } from './statementTimes.ts';
+import { recordColdTimes } from './statementTimes.ts';
 import type { Store } from './store.ts';
 import { storeCapture } from './storeCapture.ts';
-
-export interface SessionLog {
-  project: string | null;
-  loadPath: string[];
-  definitions: Definition[];
-  compiled: { sig: string; ms: number }[];
-  firstRuns?: FirstRun[];
-}
 
 export interface SaveOptions {
   julia: string;
@@ -37,7 +29,7 @@ export async function saveCompiledWork(session: JuliaSession, store: Store, opts
   const info = session.agentInfo;
   if (!info) throw new Error('the Julia session is not running');
   report('reading the session log', 5);
-  const log = await session.request<SessionLog>('sessionLog', {});
+  const log = await session.request('sessionLog', {});
   opts.signal?.throwIfAborted();
   const compileMs = new Map<string, number>();
   for (const c of log.compiled) compileMs.set(c.sig, (compileMs.get(c.sig) ?? 0) + c.ms);

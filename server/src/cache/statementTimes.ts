@@ -13,12 +13,7 @@ import type { EvalTiming } from '../../../shared/src/protocol.ts';
 import type { StatementRecord } from '../session/agentProtocol.ts';
 import { canonicalJson, hmacEquals, hmacHex, loadOrCreateKey } from './hmacKey.ts';
 import type { Store } from './store.ts';
-
-export interface FirstRun {
-  hash: string;
-  ms: number;
-  methodsCompiled: number;
-}
+import type { FirstRun } from '../session/agentProtocol.ts';
 
 export type ColdTimes = Map<string, { ms: number; methodsCompiled: number }>;
 

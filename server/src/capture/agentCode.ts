@@ -15,7 +15,6 @@ import { ensureProven } from '../cache/prove.ts';
 import { openSessionStore } from '../cache/sessionStore.ts';
 import type { Store } from '../cache/store.ts';
 import { storeCapture } from '../cache/storeCapture.ts';
-import type { SessionLog } from '../cache/saveFlow.ts';
 import type { JuliaSession } from '../session/juliaSession.ts';
 import { repoRoot } from '../util/repoRoot.ts';
 import { runCapture } from './runCapture.ts';
@@ -81,7 +80,7 @@ async function driverRoots(session: JuliaSession, julia: string): Promise<string
   const file = join(repoRoot(), 'server', 'julia', 'capture', 'agent_code_driver.jl');
   const ran = await session.evaluate({ code: await readFile(file, 'utf8'), file, line: 1 });
   if (!ran.ok) throw new Error(`the driver failed: ${ran.error?.message}`);
-  const sessionLog = await session.request<SessionLog>('sessionLog', {});
+  const sessionLog = await session.request('sessionLog', {});
   const signatures = [...new Set(sessionLog.compiled.map((c) => c.sig))];
   const capture = await runCapture(session, signatures, NO_REPLAY, { julia, sysimage: session.agentInfo!.identity.sysimage });
   await capture.dispose();

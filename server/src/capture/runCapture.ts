@@ -5,19 +5,12 @@
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { CaptureParams, CaptureRecord, CaptureReply } from '../session/agentProtocol.ts';
+import type { CaptureParams, CaptureRecord, CaptureReply, Definition } from '../session/agentProtocol.ts';
 import type { JuliaSession } from '../session/juliaSession.ts';
 import { loadExeca } from '../util/execa.ts';
 import { spawnWorker, type CaptureOptions } from './workerProcess.ts';
 
 export type { CaptureOptions } from './workerProcess.ts';
-
-export interface Definition {
-  code: string;
-  file: string;
-  line: number;
-  hash: string;
-}
 
 /** What the worker needs to rebuild the session's definitions (the agent's `sessionLog`). */
 export interface ReplayJob {
@@ -45,7 +38,7 @@ export async function runCapture(session: JuliaSession, signatures: string[], re
   try {
     const t0 = performance.now();
     const params: CaptureParams = { outDir: dir, signatures, onlyPackage: opts.onlyPackage };
-    const reply = await session.request<CaptureReply>('capture', params);
+    const reply = await session.request('capture', params);
     const done = (record: CaptureRecord, path: CaptureResult['path'], why?: string): CaptureResult => ({
       dir, bitcode: join(dir, 'module.bc'), plan: join(dir, 'plan.bin'), record, path, why, ms: performance.now() - t0, dispose,
     });

@@ -5,7 +5,7 @@ import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { loadCache } from '../cache/loadFlow.ts';
 import { ensureAgentCode } from '../capture/agentCode.ts';
-import { saveCompiledWork, type SessionLog } from '../cache/saveFlow.ts';
+import { saveCompiledWork } from '../cache/saveFlow.ts';
 import { proveSavedEntry } from '../cache/prove.ts';
 import { openSessionStore } from '../cache/sessionStore.ts';
 import { readColdTimes, SavedTime } from '../cache/statementTimes.ts';
@@ -57,11 +57,11 @@ export interface RunReport {
 export async function runMain(session: JuliaSession, path: string, savedTime?: SavedTime) {
   const code = await readFile(path, 'utf8');
   const load = mustSucceed(`evaluating ${path}`, await session.evaluate({ code, file: path, line: 1 }));
-  const before = (await session.request<SessionLog>('sessionLog', {})).compiled.length;
+  const before = (await session.request('sessionLog', {})).compiled.length;
   const t = performance.now();
   const first = mustSucceed('main()', await session.evaluate({ code: '__jlc_main_result = main();', file: 'cli-run', line: 1 }));
   const end = performance.now();
-  const compiled = (await session.request<SessionLog>('sessionLog', {})).compiled.slice(before).map((c) => c.sig);
+  const compiled = (await session.request('sessionLog', {})).compiled.slice(before).map((c) => c.sig);
   const firstWall = { ms: end - t, end };
   savedTime?.annotate(first.timing, first.statements);
   // Text shows its string verbatim, so the display is exactly repr(value).
@@ -102,7 +102,7 @@ export async function runReport(file: string, options: CliOptions & { warm?: boo
     };
     if (cache === 'loaded') {
       // User methods are installed as their definitions are evaluated: count after the file ran.
-      report.methods_loaded = ((await session.request('cache/status', {})) as { installed: number }).installed;
+      report.methods_loaded = (await session.request('cache/status', {})).installed;
     }
     if (options.warm) {
       const t = performance.now();

@@ -14,11 +14,11 @@ import {
 import { TextDocument } from 'vscode-languageserver-textdocument';
 import { fileURLToPath } from 'node:url';
 import { ServerCommands } from '../../../shared/src/protocol.ts';
-import type { SessionLog } from '../cache/saveFlow.ts';
 import { openSessionStore, type StoreSettings } from '../cache/sessionStore.ts';
 import type { JuliaSession } from '../session/juliaSession.ts';
 import { describeFunctions, type CachedMethod, type CompiledRecord } from './describe.ts';
-import { moduleOfFile, type IncludedFile } from './fileModule.ts';
+import { moduleOfFile } from './fileModule.ts';
+import type { IncludedFile } from '../session/agentProtocol.ts';
 import { findFunctions } from './scanner.ts';
 
 /** What the lenses need of the agent's session log. */
@@ -99,7 +99,7 @@ export class CodeLensProvider {
   private async sessionLog(session: JuliaSession, pid: number): Promise<LogView> {
     if (session.status().state === 'idle' || this.log?.pid !== pid) {
       // `included`: each file the session loaded with `include`, and the module that include ran in (the last time).
-      const log = await session.request<SessionLog & { included?: IncludedFile[] }>('sessionLog', {});
+      const log = await session.request('sessionLog', {});
       this.log = { pid, compiled: log.compiled, included: log.included ?? [] };
     }
     return this.log;

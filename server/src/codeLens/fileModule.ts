@@ -5,12 +5,7 @@
 // for the document's functions are those of the cached methods that came from this file (`def:<file>:` requirements).
 import { functionOf, type CachedMethod } from './describe.ts';
 import { EVAL_MODULE, findFunctions } from './scanner.ts';
-
-export interface IncludedFile {
-  file: string;
-  /** e.g. `Main`, `Main.Geo` */
-  module: string;
-}
+import type { IncludedFile } from '../session/agentProtocol.ts';
 
 export function moduleOfFile(file: string, text: string, included: IncludedFile[], cached: CachedMethod[]): string {
   const known = included.find((i) => i.file === file);

@@ -54,6 +54,61 @@ export function toSessionEvalResult(r: AgentEvalResult): SessionEvalResult {
   return result;
 }
 
+/** A definition statement the session evaluated, as the capture worker replays it. */
+export interface Definition {
+  code: string;
+  file: string;
+  line: number;
+  hash: string;
+}
+
+/** The first run of a statement: its wall time and how many methods it compiled (statementTimes.ts). */
+export interface FirstRun {
+  hash: string;
+  ms: number;
+  methodsCompiled: number;
+}
+
+/** A file the session `include`d, and the module it ran in (e.g. `Main`, `Main.Geo`). */
+export interface IncludedFile {
+  file: string;
+  module: string;
+}
+
+/** `sessionLog`: what the session evaluated and compiled. */
+export interface SessionLog {
+  project: string | null;
+  loadPath: string[];
+  definitions: Definition[];
+  compiled: { sig: string; ms: number }[];
+  firstRuns?: FirstRun[];
+  included?: IncludedFile[];
+}
+
+/** `cache/load` (server/julia/loader/agent_extension.jl): entries to link, each a private object + plan pair. */
+export interface CacheLoadParams {
+  entries: { id: string; object: string; plan: string }[];
+}
+
+export interface AgentLoadResult {
+  linked: number;
+  installed: number;
+  pending: number;
+  failed: { id: string; reason: string; damaged?: boolean }[];
+  ms: number;
+  /** Where the agent's time went (ms; glue.jl STEP_NAMES, plus entries / satisfy / status). */
+  steps?: Record<string, number>;
+}
+
+/** `cache/status`: the loader's entries in this session and their states. */
+export interface LoaderStatus {
+  installed: number;
+  pending: number;
+  present?: number;
+  failed: { id: string; index: number; reason: string }[];
+  entries: { cache: string; index: number; state: string; reason: string }[];
+}
+
 /** `capture` (server/julia/capture/inprocess.jl): the session compiles these compile-log signatures into `outDir`. */
 export interface CaptureParams {
   outDir: string;
@@ -83,3 +138,14 @@ export interface CaptureRecord {
 
 /** The session refuses in-session capture (another libjulia build, threads, coverage...): the worker runs instead. */
 export type CaptureReply = CaptureRecord | { refused: string };
+
+/**
+ * Every request the server sends the agent besides the session's own initialize/eval/shutdown: method -> [params,
+ * result], declared once; JuliaSession.request is typed by it.
+ */
+export interface AgentRequests {
+  sessionLog: [Record<string, never>, SessionLog];
+  capture: [CaptureParams, CaptureReply];
+  'cache/load': [CacheLoadParams, AgentLoadResult];
+  'cache/status': [Record<string, never>, LoaderStatus];
+}

@@ -10,7 +10,7 @@ import { loadExeca } from '../util/execa.ts';
 import { agentScript, defaultAgentExtensions, libunwindDir } from '../util/repoRoot.ts';
 import { settlesWithin, sleep } from '../util/timeout.ts';
 import { AgentSocket } from './agentSocket.ts';
-import { toSessionEvalResult, type AgentEvalResult, type AgentInfo, type SessionEvalResult } from './agentProtocol.ts';
+import { toSessionEvalResult, type AgentEvalResult, type AgentInfo, type AgentRequests, type SessionEvalResult } from './agentProtocol.ts';
 import { SessionError } from './errors.ts';
 import { describeExit, type ExitInfo } from './exitMessage.ts';
 import { cacheStatusForVersion, probeJuliaVersion } from './juliaProbe.ts';
@@ -176,9 +176,9 @@ export class JuliaSession extends EventEmitter<SessionEvents> {
     });
   }
 
-  /** Sends any agent request (e.g. `cache/load`, `sessionLog`); rejects with a SessionError. */
-  async request<R>(method: string, params: object = {}): Promise<R> {
-    return this.send<R>(this.requireRunning(), method, params);
+  /** Sends an agent request (agentProtocol.ts AgentRequests); rejects with a SessionError. */
+  async request<M extends keyof AgentRequests>(method: M, params: AgentRequests[M][0]): Promise<AgentRequests[M][1]> {
+    return this.send<AgentRequests[M][1]>(this.requireRunning(), method, params);
   }
 
   private async runEval(params: EvaluateParams): Promise<SessionEvalResult> {
