@@ -80,6 +80,7 @@ export class StatusBar implements vscode.Disposable {
       md.appendMarkdown('\n');
     }
     md.appendMarkdown(`**Compiled cache**: ${cacheDetails(s.cache)}\n\n`);
+    if (s.cache.packages?.length) md.appendMarkdown(`**Package caches**: ${s.cache.packages.map(escape).join(', ')} (installed as each loads)\n\n`);
     if (s.cache.teamCache) md.appendMarkdown(`**Team cache**: ${escape(s.cache.teamCache)}\n\n`);
     md.appendMarkdown('[Open REPL](command:juliaCache.openRepl) · [Show Output](command:juliaCache.showOutput) · ');
     md.appendMarkdown('[Restart Session](command:juliaCache.restartSession)');

@@ -16,6 +16,8 @@ export interface CacheStatus {
   reason?: string;
   /** What the team cache pull at session start did (julia.cache.remote.*), in words. */
   teamCache?: string;
+  /** Packages whose package caches (built from their tests) were loaded; they install as each package loads. */
+  packages?: string[];
 }
 
 export interface SessionStatus {
@@ -128,6 +130,8 @@ export interface CacheEntryInfo {
   lastUsedAt?: string;
   state: 'valid' | 'stale' | 'rejected';
   reason?: string;
+  /** A package cache: the package every method of the entry needs (Build Package Cache from Tests). */
+  package?: string;
 }
 
 export interface OutputParams {

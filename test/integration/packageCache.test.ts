@@ -6,7 +6,7 @@ import { appendFileSync, cpSync, readdirSync, readFileSync, writeFileSync } from
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import type { PackageCacheReport } from '../../server/src/cli/packageCacheCommand.ts';
-import type { CacheEntryInfo, PackageCacheSummary } from '../../shared/src/protocol.ts';
+import type { CacheEntryInfo, PackageCacheSummary, SessionStatus } from '../../shared/src/protocol.ts';
 import { startLspServer } from '../helpers/lspServer.ts';
 import { brief, childEnv, cleanupTemps, cliJs, cliRun, run, tempDir, workloads } from '../helpers/cliRun.ts';
 
@@ -99,6 +99,9 @@ describe('package caches from tests', () => {
       await trusted.conn.sendRequest('julia/startSession'); // the listing needs the session's identity
       const entries: CacheEntryInfo[] = await trusted.conn.sendRequest('julia/cacheEntries');
       assert.equal(entries.length, 1);
+      assert.equal(entries[0].package, 'TinyStats', 'the view groups it under its package');
+      const restarted: SessionStatus = await trusted.conn.sendRequest('julia/restartSession');
+      assert.deepEqual(restarted.cache.packages, ['TinyStats'], 'the status names the loaded package caches');
       await assert.rejects(trusted.conn.sendRequest('julia/buildPackageCache', { packageDir: workloads }), /is not a Julia package/);
     } finally {
       assert.equal(await trusted.close(), 0);

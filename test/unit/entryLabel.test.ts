@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
-import { test } from 'node:test';
-import { entryLabel, functionOf } from '../../server/src/cache/entryLabel.ts';
+import { describe, test } from 'node:test';
+import { entryLabel, functionOf, packageOf } from '../../server/src/cache/entryLabel.ts';
 
 test('function names come out of Julia signatures, gensym names included', () => {
   assert.deepEqual(functionOf('Tuple{typeof(Main.parse_config), String}'), { module: 'Main', name: 'parse_config' });
@@ -21,4 +21,17 @@ test('the label names the user functions first, then the rest, and counts what i
   assert.equal(entryLabel('e1', ['Tuple{typeof(Main.f), Int64}']), 'f');
   assert.equal(entryLabel('e1', []), 'e1');
   assert.equal(entryLabel('e1', ['f(::Int64)', 'g(::Int64)']), 'f(::Int64), g(::Int64) (2 methods)');
+});
+
+describe('packageOf: the package an entry was built for', () => {
+  test('every method needs only packages, one of them in common', () => {
+    assert.equal(packageOf([['pkg:TinyStats:4e98edcc'], ['pkg:TinyStats:4e98edcc']]), 'TinyStats');
+    assert.equal(packageOf([['pkg:TinyReports:1'], ['pkg:TinyReports:1', 'pkg:TinyStats:2']]), 'TinyReports');
+  });
+  test("the session's own work, or a mix, is no package", () => {
+    assert.equal(packageOf([['stmt:abc'], ['pkg:TinyStats:1']]), undefined);
+    assert.equal(packageOf([['pkg:A:1'], ['pkg:B:2']]), undefined);
+    assert.equal(packageOf([[], ['pkg:A:1']]), undefined);
+    assert.equal(packageOf([]), undefined);
+  });
 });

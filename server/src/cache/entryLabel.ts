@@ -9,6 +9,21 @@ export function functionOf(signature: string): { module: string; name: string } 
   return m ? { module: m[1], name: m[2] } : null;
 }
 
+/**
+ * The package an entry was built for (Build Package Cache from Tests): every method needs only packages
+ * (`pkg:<name>:<digest>`) and one package is needed by all of them; otherwise undefined (the session's own work).
+ */
+export function packageOf(requires: string[][]): string | undefined {
+  if (requires.length === 0) return undefined;
+  let common: Set<string> | undefined;
+  for (const reqs of requires) {
+    if (reqs.length === 0 || !reqs.every((r) => r.startsWith('pkg:'))) return undefined;
+    const names = new Set(reqs.map((r) => r.split(':')[1]));
+    common = common ? new Set([...common].filter((n) => names.has(n))) : names;
+  }
+  return common && common.size > 0 ? [...common].sort()[0] : undefined;
+}
+
 export function entryLabel(id: string, signatures: string[]): string {
   if (signatures.length === 0) return id;
   const user: string[] = [];

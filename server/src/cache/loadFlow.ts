@@ -59,5 +59,7 @@ export async function loadCache(session: JuliaSession, store: Store): Promise<Lo
   if (usable.length === 0) {
     return { status: { state: 'rejected', methods: 0, bytes, loadMs, reason: problems[0] }, result, problems, steps };
   }
-  return { status: { state: 'loaded', methods, bytes, loadMs, reason: problems[0] }, result, problems, steps };
+  const packages = [...new Set(valid.filter((e) => usable.includes(e.id) && e.package).map((e) => e.package!))].sort();
+  const status: CacheStatus = { state: 'loaded', methods, bytes, loadMs, reason: problems[0], ...(packages.length ? { packages } : {}) };
+  return { status, result, problems, steps };
 }

@@ -104,7 +104,7 @@ export function createNativeCacheService(ctx: ServerContext): CacheService {
       if (!listed.ok) throw new ResponseError(CACHE_ERROR, listed.error);
       return listed.value.map((e) => ({
         id: e.id, label: e.label, methods: e.methods, bytes: e.bytes,
-        createdAt: e.createdAt ?? '', lastUsedAt: e.lastUsedAt, state: e.state, reason: e.reason,
+        createdAt: e.createdAt ?? '', lastUsedAt: e.lastUsedAt, state: e.state, reason: e.reason, package: e.package,
       }));
     },
     async deleteCacheEntry(id: string): Promise<CacheEntryInfo[]> {

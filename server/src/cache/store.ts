@@ -24,7 +24,7 @@ import {
 } from './paths.ts';
 import { pruneQuarantine, quarantineEntry } from './quarantine.ts';
 import { errnoCode, fail, guard, ok, type Result } from './result.ts';
-import { entryLabel } from './entryLabel.ts';
+import { entryLabel, packageOf } from './entryLabel.ts';
 import { pauseAt } from './testPause.ts';
 
 export interface StoreOptions {
@@ -52,6 +52,8 @@ export interface EntryListing {
   proven?: boolean;
   /** Present for entries signed by this user. */
   meta?: EntryMeta;
+  /** A package cache: the package every method needs and nothing but packages (entryLabel.ts packageOf). */
+  package?: string;
 }
 
 export interface VerifiedEntry {
@@ -416,9 +418,13 @@ export class Store {
   }
 }
 
-function describe(id: string, meta: EntryMeta | undefined): Pick<EntryListing, 'id' | 'label' | 'methods' | 'createdAt' | 'lastUsedAt'> {
+function describe(id: string, meta: EntryMeta | undefined): Pick<EntryListing, 'id' | 'label' | 'methods' | 'createdAt' | 'lastUsedAt' | 'package'> {
   const methods = meta ? meta.methods.map((m) => m.signature) : [];
-  return { id, label: entryLabel(id, methods), methods, ...(meta ? { createdAt: meta.createdAt, lastUsedAt: meta.lastUsedAt } : {}) };
+  const pkg = meta ? packageOf(meta.methods.map((m) => m.requires)) : undefined;
+  return {
+    id, label: entryLabel(id, methods), methods,
+    ...(meta ? { createdAt: meta.createdAt, lastUsedAt: meta.lastUsedAt } : {}), ...(pkg ? { package: pkg } : {}),
+  };
 }
 
 async function bytesOf(v: Buffer | string, what: string): Promise<Result<Buffer>> {
