@@ -4,7 +4,7 @@
 //   demo [--json]           workloads/parser.jl: main() first vs second call, then cold vs cached
 //   run FILE.jl [--cache DIR] [--save] [--json]   as above, loading the cache in DIR first / saving into it after
 //   bench FILE.jl [--json]  cold session + save, then a fresh session with the cache: first-call numbers
-//   benchmark [--runs N] [--only shipped,forms,scaling,remote]   the README's tables: shipped workloads (medians of N runs),
+//   benchmark [--runs N] [--only shipped,forms,scaling,remote,packages]   the README's tables: shipped workloads (medians of N runs),
 //                           the everyday-forms corpus, the scaling series and the team cache
 //   package-cache PKGDIR --cache DIR [--json]   run the package's tests, save its package cache into DIR
 //   cache key | cache push|pull --cache DIR --remote URL [--trust KEY]... [--auth-env VAR] [--json]   the team cache
@@ -18,7 +18,7 @@ import { cacheCommand } from './cli/cacheCommand.ts';
 import { packageCacheCommand } from './cli/packageCacheCommand.ts';
 import type { CliOptions } from './cli/cliSession.ts';
 
-const USAGE = 'usage: cli.js eval FILE.jl [--json] | run FILE.jl [--cache DIR] [--save] [--json] | bench FILE.jl [--json] | benchmark [--runs N] [--only shipped,forms,scaling,remote] [--compare] | demo [--json] | package-cache PKGDIR --cache DIR [--json] | cache key | cache push|pull --cache DIR --remote URL [--trust KEY]... [--auth-env VAR] [--json]   (options: --julia PATH)';
+const USAGE = 'usage: cli.js eval FILE.jl [--json] | run FILE.jl [--cache DIR] [--save] [--json] | bench FILE.jl [--json] | benchmark [--runs N] [--only shipped,forms,scaling,remote,packages] [--compare] | demo [--json] | package-cache PKGDIR --cache DIR [--json] | cache key | cache push|pull --cache DIR --remote URL [--trust KEY]... [--auth-env VAR] [--json]   (options: --julia PATH)';
 
 export function parseArgs(argv: string[]): { command: string; file?: string; options: CliOptions } {
   const options: CliOptions = { json: false };
@@ -48,7 +48,7 @@ export function parseArgs(argv: string[]): { command: string; file?: string; opt
       if (!(options.runs! >= 1)) throw new Error('--runs needs a positive number');
     } else if (arg === '--only') {
       options.sections = (argv[++i] ?? '').split(',').filter(Boolean);
-      if (options.sections.length === 0) throw new Error('--only needs shipped, forms, scaling and/or remote');
+      if (options.sections.length === 0) throw new Error('--only needs shipped, forms, scaling, remote and/or packages');
     } else if (arg.startsWith('--')) throw new Error(`unknown option ${arg}`);
     else positional.push(arg);
   }

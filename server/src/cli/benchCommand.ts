@@ -9,6 +9,7 @@ import { formsTable, remoteTable, scalingTable } from './benchTables.ts';
 import { compareCommand } from './compare/compareCommand.ts';
 import { loadBreakdownTable } from './loadBreakdown.ts';
 import { runReport } from './runCommand.ts';
+import { packagesTable } from './packageTable.ts';
 
 export interface BenchReport {
   file: string;
@@ -96,13 +97,14 @@ const f = (x: number) => (x < 10 ? x.toFixed(2) : x.toFixed(0));
 
 export async function benchmarkCommand(options: CliOptions): Promise<number> {
   if (options.compare) return compareCommand(options);
-  const sections = options.sections ?? ['shipped', 'forms', 'scaling', 'remote'];
+  const sections = options.sections ?? ['shipped', 'forms', 'scaling', 'remote', 'packages'];
   let ok = true;
   if (sections.includes('shipped')) ok = (await shippedTable(options)) && ok;
   for (const [name, title, table] of [
     ['forms', 'Everyday Julia forms (workloads/forms) and scripts that include their code (workloads/include), one run each', formsTable],
     ['scaling', 'Scaling: generated workloads of n distinct methods, one run each', scalingTable],
     ['remote', 'Team cache: pushed to and pulled from nginx on 127.0.0.1, one run each (ms unless noted)', remoteTable],
+    ['packages', 'Package caches built from tests (workloads/packages), ms unless noted', packagesTable],
   ] as const) {
     if (!sections.includes(name)) continue;
     const { rows, ok: correct } = await table(options);

@@ -1,0 +1,94 @@
+// The benchmark's package-cache section (`benchmark --only packages`): the shipped packages (workloads/packages;
+// TinyReports uses TinyStats) built from their tests, against their test suites run by themselves in plain Julia,
+// then workloads/packages/use_reports.jl's first call without and with the package caches (medians), and each test
+// suite run again in a fresh session with the caches loaded (compile time of the run, without -> with).
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { loadCache } from '../cache/loadFlow.ts';
+import { openSessionStore } from '../cache/sessionStore.ts';
+import { buildPackageCache } from '../packages/buildPackageCache.ts';
+import { packageLoadPath, readPackage, type PackageInfo } from '../packages/packageInfo.ts';
+import { runPackageTests } from '../packages/testRun.ts';
+import { JuliaSession } from '../session/juliaSession.ts';
+import { loadExeca } from '../util/execa.ts';
+import { libunwindDir, repoRoot } from '../util/repoRoot.ts';
+import type { CliOptions } from './cliSession.ts';
+import { runReport, type RunReport } from './runCommand.ts';
+
+const PACKAGES = ['TinyStats', 'TinyReports'];
+const f = (x: number) => (x < 10 ? x.toFixed(2) : x.toFixed(0));
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+
+export async function packagesTable(options: CliOptions): Promise<{ rows: string[]; ok: boolean }> {
+  const root = join(repoRoot(), 'workloads', 'packages');
+  const pkgs = PACKAGES.map((name) => readPackage(join(root, name)));
+  const cacheDir = await mkdtemp(join(tmpdir(), 'jlcache-bench-packages-'));
+  const saved = process.env.JULIA_LOAD_PATH;
+  process.env.JULIA_LOAD_PATH = packageLoadPath(pkgs[0]); // the sessions runReport starts resolve the packages
+  try {
+    const rows = [
+      '| package | tests | tests alone | build | build/tests | methods | size | compile in a test run: without → with cache |',
+      '|' + '---|'.repeat(8),
+    ];
+    for (const pkg of pkgs) {
+      const alone = await plainTestRun(pkg, options);
+      const t0 = performance.now();
+      const built = await buildPackageCache(pkg.dir, { cacheDir, juliaPath: options.juliaPath });
+      const build = performance.now() - t0;
+      const t = built.tests;
+      rows.push(`| ${pkg.name} | ${t.passed}/${t.failed}/${t.errored} | ${f(alone)} | ${f(build)} | ${(build / alone).toFixed(2)}x | ` +
+        `${built.methodsSaved} | ${Math.round(built.bytes / 1024)} KB | PENDING:${pkg.name} |`);
+    }
+    for (const pkg of pkgs) {
+      const [without, withCache] = [await testRunCompileMs(pkg, undefined, options), await testRunCompileMs(pkg, cacheDir, options)];
+      const k = rows.findIndex((r) => r.includes(`PENDING:${pkg.name}`));
+      rows[k] = rows[k].replace(`PENDING:${pkg.name}`, `${f(without)} → ${f(withCache)} ms`);
+    }
+    const script = join(root, 'use_reports.jl');
+    const runs = options.runs ?? 3;
+    const cold: RunReport[] = [];
+    const cached: RunReport[] = [];
+    for (let i = 0; i < runs; i++) {
+      cold.push(await runReport(script, { ...options, json: true }));
+      cached.push(await runReport(script, { ...options, json: true, cacheDir }));
+    }
+    const ok = cached.every((r, i) => r.cache === 'loaded' && r.result === cold[i].result);
+    const [c, w] = [median(cold.map((r) => r.first_ms)), median(cached.map((r) => r.first_ms))];
+    rows.push('', `use_reports.jl first call, medians of ${runs}: cold ${f(c)} ms, with the package caches ${f(w)} ms (${(c / w).toFixed(1)}x; ` +
+      `${median(cached.map((r) => r.methods_compiled))} methods compiled, ${median(cached.map((r) => r.methods_loaded))} installed); same result: ${ok ? 'yes' : 'NO'}`);
+    rows.push('', 'tests: passed/failed/errored; tests alone: `julia test/runtests.jl` wall time (plain Julia, no agent); build: Build',
+      'Package Cache from Tests end to end (session start, tests, save, proof); compile: ms the compile log recorded in a fresh',
+      "session running the package's tests.");
+    return { rows, ok };
+  } finally {
+    if (saved === undefined) delete process.env.JULIA_LOAD_PATH;
+    else process.env.JULIA_LOAD_PATH = saved;
+    await rm(cacheDir, { recursive: true, force: true });
+  }
+}
+
+/** Wall time of the package's test suite in a plain `julia` process (no agent, no cache). */
+async function plainTestRun(pkg: PackageInfo, options: CliOptions): Promise<number> {
+  const { execa } = await loadExeca();
+  const env = { ...process.env, JULIA_LOAD_PATH: packageLoadPath(pkg), LD_LIBRARY_PATH: libunwindDir() };
+  const t0 = performance.now();
+  await execa(options.juliaPath || process.env.JULIA || 'julia', ['--startup-file=no', pkg.tests], { env, cwd: pkg.dir });
+  return performance.now() - t0;
+}
+
+/** Compile ms of one test-suite run in a fresh session, with the cache in `cacheDir` loaded first (or none). */
+async function testRunCompileMs(pkg: PackageInfo, cacheDir: string | undefined, options: CliOptions): Promise<number> {
+  const session = new JuliaSession({ juliaPath: options.juliaPath ?? '', cwd: pkg.dir, env: { JULIA_LOAD_PATH: packageLoadPath(pkg) } });
+  try {
+    await session.start();
+    if (cacheDir) {
+      const store = await openSessionStore(session, { cacheDir, maxCacheMB: 512 });
+      if (store.ok) await loadCache(session, store.value);
+    }
+    await runPackageTests(session, pkg);
+    return (await session.request('sessionLog', {})).compiled.reduce((s, c) => s + c.ms, 0);
+  } finally {
+    await session.stop();
+  }
+}
