@@ -24,12 +24,9 @@ export function readSettings(): ServerSettings {
   };
 }
 
-/** Fires when any `julia.cache.*` setting changes or the workspace becomes trusted: both change what the server may do. */
+/** Fires when any `julia.cache.*` setting changes. */
 export function onSettingsChanged(listener: () => void): vscode.Disposable {
-  return vscode.Disposable.from(
-    vscode.workspace.onDidChangeConfiguration((e) => {
-      if (e.affectsConfiguration(SETTINGS_SECTION)) listener();
-    }),
-    vscode.workspace.onDidGrantWorkspaceTrust(listener),
-  );
+  return vscode.workspace.onDidChangeConfiguration((e) => {
+    if (e.affectsConfiguration(SETTINGS_SECTION)) listener();
+  });
 }

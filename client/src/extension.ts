@@ -6,7 +6,7 @@ import {
 } from '../../shared/src/protocol.ts';
 import { CacheView } from './cacheView.ts';
 import { registerCommands } from './commands.ts';
-import { createLanguageClient, errorMessage, restartOnSettingsChange } from './languageClient.ts';
+import { createLanguageClient, errorMessage, followSettings } from './languageClient.ts';
 import { ReplTerminal } from './replTerminal.ts';
 import { SessionStatusTracker } from './sessionStatus.ts';
 import { StatusBar } from './statusBar.ts';
@@ -22,7 +22,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
   const cacheView = new CacheView(client);
   context.subscriptions.push(log, session, statusBar, repl, cacheView);
   context.subscriptions.push(...registerCommands({ client, repl, cacheView, log }));
-  context.subscriptions.push(restartOnSettingsChange(client, log));
+  context.subscriptions.push(followSettings(client, log));
 
   // Handlers registered before start() survive client restarts.
   client.onNotification(SessionStatusNotification.type, (s) => session.update(s));

@@ -1,7 +1,8 @@
-// Starts the language server (dist/server.js, a Node process over stdio) and restarts it when settings change.
+// Starts the language server (dist/server.js, a Node process over stdio), sends it the settings when they change, and
+// restarts it when the workspace becomes trusted.
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import { LanguageClient, TransportKind, type LanguageClientOptions, type ServerOptions } from 'vscode-languageclient/node';
+import { DidChangeConfigurationNotification, LanguageClient, TransportKind, type LanguageClientOptions, type ServerOptions } from 'vscode-languageclient/node';
 import { ServerCommands } from '../../shared/src/protocol.ts';
 import { onSettingsChanged, readSettings } from './config.ts';
 
@@ -35,12 +36,22 @@ export function createLanguageClient(context: vscode.ExtensionContext, output: v
   return new LanguageClient('juliaCache', 'Julia Compiled Cache', serverOptions, clientOptions);
 }
 
-/** Restarting is how settings reach the server: it ends the Julia session and starts a fresh one with them. */
-export function restartOnSettingsChange(client: LanguageClient, output: vscode.LogOutputChannel): vscode.Disposable {
-  return onSettingsChanged(() => {
-    output.info('settings or workspace trust changed: restarting the language server');
-    client.restart().catch((err) => output.error(`restart failed: ${errorMessage(err)}`));
-  });
+/**
+ * Changed settings go to the server (workspace/didChangeConfiguration, in the initializationOptions' shape): it
+ * applies what needs no restart at once and restarts Julia only for a new path or arguments. Granted trust restarts
+ * the server: everything it may do (start Julia, load the cache) changes.
+ */
+export function followSettings(client: LanguageClient, output: vscode.LogOutputChannel): vscode.Disposable {
+  return vscode.Disposable.from(
+    onSettingsChanged(() => {
+      client.sendNotification(DidChangeConfigurationNotification.type, { settings: readSettings() })
+        .catch((err) => output.error(`sending the settings failed: ${errorMessage(err)}`));
+    }),
+    vscode.workspace.onDidGrantWorkspaceTrust(() => {
+      output.info('workspace trusted: restarting the language server');
+      client.restart().catch((err) => output.error(`restart failed: ${errorMessage(err)}`));
+    }),
+  );
 }
 
 export function errorMessage(err: unknown): string {

@@ -42,6 +42,7 @@ import { SessionError } from './session/errors.ts';
 import { JuliaSession, type SessionOptions } from './session/juliaSession.ts';
 import { InvalidParams, readEntryId, readEvaluateParams, readPackageDir } from './util/params.ts';
 import { readSettings } from './util/settings.ts';
+import type { StoreSettings } from './cache/sessionStore.ts';
 import { containsJuliaFile } from './util/workspaceFiles.ts';
 
 export interface ServerContext {
@@ -68,6 +69,7 @@ export function startServer(connection: Connection, options: ServerOptions = {})
   let context: ServerContext | undefined;
   let cache: CacheService = unavailableCacheService;
   const lenses = new CodeLensProvider(connection);
+  const lensStore: StoreSettings = { cacheDir: '', maxCacheMB: 0 };
 
   const ready = (): ServerContext => {
     if (!context) throw new ResponseError(ErrorCodes.ServerNotInitialized, 'the server has not been initialized yet');
@@ -87,7 +89,8 @@ export function startServer(connection: Connection, options: ServerOptions = {})
     session.on('output', (output) => void connection.sendNotification(OutputNotification.type, output));
     context = { connection, session, settings, workspaceRoot };
     cache = options.createCache?.(context) ?? unavailableCacheService;
-    lenses.attach(session, params.capabilities, { cacheDir: settings.cacheDir, maxCacheMB: settings.maxCacheMB, workspaceRoot });
+    Object.assign(lensStore, { cacheDir: settings.cacheDir, maxCacheMB: settings.maxCacheMB, workspaceRoot });
+    lenses.attach(session, params.capabilities, lensStore);
     for (const problem of problems) connection.console.warn(problem);
     return {
       capabilities: { executeCommandProvider: { commands: Object.values(ServerCommands) }, ...lenses.capabilities },
@@ -108,6 +111,24 @@ export function startServer(connection: Connection, options: ServerOptions = {})
       if (hasJulia && session.status().state === 'stopped') startSession().catch(() => {});
     });
   });
+
+  // Settings that need no restart (cache directory and size, auto-load, remote cache) apply at once; a new Julia path
+  // or arguments restart a running session with them.
+  connection.onDidChangeConfiguration((params) => void applySettings(params.settings));
+  const applySettings = async (raw: unknown) => {
+    const { session, settings } = ready();
+    const { settings: next, problems } = readSettings(raw);
+    for (const problem of problems) connection.console.warn(problem);
+    const relaunch = next.juliaPath !== settings.juliaPath || next.juliaArgs.join('\0') !== settings.juliaArgs.join('\0');
+    Object.assign(settings, next);
+    Object.assign(lensStore, { cacheDir: next.cacheDir, maxCacheMB: next.maxCacheMB });
+    lenses.refresh();
+    if (!relaunch) return connection.console.info('settings changed: applied without restarting Julia');
+    session.reconfigure({ juliaPath: next.juliaPath, juliaArgs: next.juliaArgs });
+    const running = !['stopped', 'dead'].includes(session.status().state);
+    connection.console.info(`settings changed: a new Julia path or arguments${running ? ', restarting the session' : ''}`);
+    if (running) await session.stop().then(startSession).catch(() => {}); // a failed start is reported by the status
+  };
 
   connection.onShutdown(async () => {
     await context?.session.stop();

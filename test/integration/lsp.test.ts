@@ -1,6 +1,6 @@
 // The real language server over stdio, driven by vscode-jsonrpc as the LSP client, with real Julia behind it.
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
@@ -118,6 +118,33 @@ describe('language server with a session', () => {
     } finally {
       await cached.close();
       rmSync(cacheDir, { recursive: true, force: true });
+    }
+  });
+
+  test('changed settings apply without restarting Julia; a new Julia argument restarts the session with it', async () => {
+    const [dirA, dirB] = [mkdtempSync(join(tmpdir(), 'jlcache-settings-a-')), mkdtempSync(join(tmpdir(), 'jlcache-settings-b-'))];
+    const s = await startLspServer({ settings: { cacheDir: dirA } });
+    try {
+      await s.conn.sendRequest('julia/evaluate', { code: 'tri(n::Int) = n <= 1 ? n : n + tri(n - 1)', file: 'tri.jl', line: 1 });
+      await s.conn.sendRequest('julia/evaluate', { code: 'tri(10)' });
+      const before: SessionStatus = await s.conn.sendRequest('julia/sessionStatus');
+      // Notifications and requests are handled in order: the save below sees the new cache directory.
+      await s.conn.sendNotification('workspace/didChangeConfiguration', { settings: { autoStart: false, cacheDir: dirB } });
+      const summary: SaveSummary = await s.conn.sendRequest('julia/saveCompiledWork');
+      assert.ok(summary.methodsSaved > 0);
+      const after: SessionStatus = await s.conn.sendRequest('julia/sessionStatus');
+      assert.equal(after.pid, before.pid, 'the same Julia process');
+      const metas = (dir: string) => readdirSync(dir, { recursive: true }).filter((f) => String(f).endsWith('meta.json')).length;
+      assert.deepEqual([metas(dirA), metas(dirB)], [0, 1], 'the entry went to the new cache directory');
+
+      await s.conn.sendNotification('workspace/didChangeConfiguration', { settings: { autoStart: false, cacheDir: dirB, juliaArgs: ['--optimize=1'] } });
+      await waitUntil(() => s.statuses.find((st) => st.state === 'idle' && st.pid !== undefined && st.pid !== before.pid), 120_000, 'a restarted session');
+      const level: EvaluateResult = await s.conn.sendRequest('julia/evaluate', { code: 'Base.JLOptions().opt_level' });
+      assert.equal(level.display, '1', 'the new session runs with the new argument');
+    } finally {
+      assert.equal(await s.close(), 0);
+      rmSync(dirA, { recursive: true, force: true });
+      rmSync(dirB, { recursive: true, force: true });
     }
   });
 

@@ -22,14 +22,15 @@ const CACHE_ERROR = -32003;
 
 export function createNativeCacheService(ctx: ServerContext): CacheService {
   const { connection, session, settings, workspaceRoot } = ctx;
-  const storeSettings = { cacheDir: settings.cacheDir, maxCacheMB: settings.maxCacheMB, workspaceRoot };
+  // Read at each use: settings change without a restart (server.ts applySettings).
+  const storeSettings = () => ({ cacheDir: settings.cacheDir, maxCacheMB: settings.maxCacheMB, workspaceRoot });
   // Signatures saved from the current Julia process: a second save stores only what is new.
   let saved = { pid: -1, signatures: new Set<string>() };
   // Sessions running with a loaded cache: what it saved per evaluation (statementTimes.ts).
   const savedTime = new WeakMap<JuliaSession, SavedTime>();
 
   const store = async (): Promise<Store> => {
-    const s = await openSessionStore(session, storeSettings);
+    const s = await openSessionStore(session, storeSettings());
     if (!s.ok) throw new ResponseError(CACHE_ERROR, s.error);
     return s.value;
   };
@@ -85,7 +86,7 @@ export function createNativeCacheService(ctx: ServerContext): CacheService {
       progress.begin('Build Package Cache from Tests', 0, 'starting a session for the tests', true);
       try {
         const { entryId: _, ...summary } = await buildPackageCache(params.packageDir, {
-          cacheDir: cacheRoot(storeSettings), maxCacheMB: settings.maxCacheMB, juliaPath: settings.juliaPath, juliaArgs: settings.juliaArgs,
+          cacheDir: cacheRoot(storeSettings()), maxCacheMB: settings.maxCacheMB, juliaPath: settings.juliaPath, juliaArgs: settings.juliaArgs,
           signal: cancel.signal, report: (message, percent) => progress.report(percent, message),
           onOutput: (stream, text) => void connection.sendNotification(OutputNotification.type, { stream, text }),
         });
@@ -144,7 +145,7 @@ export function createNativeCacheService(ctx: ServerContext): CacheService {
       }
       const info = s.agentInfo;
       if (!info?.supported) return; // the session already reports why (unsupported Julia)
-      const opened = await openSessionStore(s, storeSettings);
+      const opened = await openSessionStore(s, storeSettings());
       if (!opened.ok) {
         s.setCacheStatus({ state: 'rejected', methods: 0, bytes: 0, reason: opened.error });
         return;

@@ -79,7 +79,7 @@ export class JuliaSession extends EventEmitter<SessionEvents> {
   private evalSeq = 0;
   private interruptTimer: NodeJS.Timeout | undefined;
 
-  constructor(private readonly options: SessionOptions = {}) {
+  constructor(private options: SessionOptions = {}) {
     super();
     this.throttle = new OutputThrottle({
       send: (chunk) => this.emit('output', chunk),
@@ -98,6 +98,11 @@ export class JuliaSession extends EventEmitter<SessionEvents> {
   /** What the agent reported at start (identity for the cache); undefined until the session is idle once. */
   get agentInfo(): AgentInfo | undefined {
     return this.info;
+  }
+
+  /** Another Julia binary or arguments for the next start (a settings change; the caller restarts). */
+  reconfigure(launch: Pick<SessionOptions, 'juliaPath' | 'juliaArgs'>): void {
+    this.options = { ...this.options, ...launch };
   }
 
   /** A new, separate session on the same Julia binary, arguments and environment (not started). */
