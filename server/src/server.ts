@@ -36,7 +36,8 @@ import {
   type ServerSettings,
   type SessionStatus,
 } from '../../shared/src/protocol.ts';
-import { unavailableCacheService, type CacheService } from './cacheService.ts';
+import type { CacheService } from './cacheService.ts';
+import { createNativeCacheService } from './cache/nativeCacheService.ts';
 import { CodeLensProvider } from './codeLens/codeLensProvider.ts';
 import { SessionError } from './session/errors.ts';
 import { JuliaSession, type SessionOptions } from './session/juliaSession.ts';
@@ -54,8 +55,6 @@ export interface ServerContext {
 }
 
 export interface ServerOptions {
-  /** Builds the native cache service once settings are known; without it cache requests answer "not available". */
-  createCache?: (context: ServerContext) => CacheService;
   /** Overrides for the session (tests point these at fakes of julia). */
   session?: Partial<SessionOptions>;
 }
@@ -67,7 +66,7 @@ type Action = (params: unknown, progress: WorkDoneProgressReporter, token?: Canc
 
 export function startServer(connection: Connection, options: ServerOptions = {}): void {
   let context: ServerContext | undefined;
-  let cache: CacheService = unavailableCacheService;
+  let cache: CacheService | undefined;
   const lenses = new CodeLensProvider(connection);
   const lensStore: StoreSettings = { cacheDir: '', maxCacheMB: 0 };
 
@@ -75,6 +74,7 @@ export function startServer(connection: Connection, options: ServerOptions = {})
     if (!context) throw new ResponseError(ErrorCodes.ServerNotInitialized, 'the server has not been initialized yet');
     return context;
   };
+  const cacheOf = (): CacheService => (ready(), cache!);
 
   connection.onInitialize((params: InitializeParams) => {
     const { settings, problems } = readSettings(params.initializationOptions);
@@ -88,7 +88,7 @@ export function startServer(connection: Connection, options: ServerOptions = {})
     session.on('status', (status) => void connection.sendNotification(SessionStatusNotification.type, status));
     session.on('output', (output) => void connection.sendNotification(OutputNotification.type, output));
     context = { connection, session, settings, workspaceRoot };
-    cache = options.createCache?.(context) ?? unavailableCacheService;
+    cache = createNativeCacheService(context);
     Object.assign(lensStore, { cacheDir: settings.cacheDir, maxCacheMB: settings.maxCacheMB, workspaceRoot });
     lenses.attach(session, params.capabilities, lensStore);
     for (const problem of problems) connection.console.warn(problem);
@@ -145,12 +145,10 @@ export function startServer(connection: Connection, options: ServerOptions = {})
     if (state === 'idle' || state === 'busy') return Promise.resolve(session.status());
     startInFlight ??= (async () => {
       await session.start();
-      if (cache.sessionStarted) {
-        try {
-          await cache.sessionStarted(session);
-        } catch (error) {
-          connection.console.error(`cache load failed: ${messageOf(error)}`);
-        }
+      try {
+        await cacheOf().sessionStarted(session);
+      } catch (error) {
+        connection.console.error(`cache load failed: ${messageOf(error)}`);
       }
       return session.status();
     })().finally(() => (startInFlight = undefined));
@@ -163,7 +161,7 @@ export function startServer(connection: Connection, options: ServerOptions = {})
     try {
       await startSession(); // a no-op while running; starts a stopped or dead session
       const sessionResult = await session.evaluate(params);
-      cache.evaluated?.(session, sessionResult);
+      cacheOf().evaluated(session, sessionResult);
       const { statements: _statements, ...clientResult } = sessionResult;
       result = clientResult;
     } catch (error) {
@@ -193,16 +191,16 @@ export function startServer(connection: Connection, options: ServerOptions = {})
     },
     sessionStatus: () => ready().session.status(),
     evaluate: (params) => evaluate(readEvaluateParams(params)),
-    saveCompiledWork: (_params, progress, token) => cache.saveCompiledWork(progress, token).finally(() => lenses.refresh()),
-    buildPackageCache: (params, progress, token) => cache.buildPackageCache(readPackageDir(params), progress, token).finally(() => lenses.refresh()),
-    cacheEntries: () => cache.cacheEntries(),
-    deleteCacheEntry: (params) => cache.deleteCacheEntry(readEntryId(params)).finally(() => lenses.refresh()),
+    saveCompiledWork: (_params, progress, token) => cacheOf().saveCompiledWork(progress, token).finally(() => lenses.refresh()),
+    buildPackageCache: (params, progress, token) => cacheOf().buildPackageCache(readPackageDir(params), progress, token).finally(() => lenses.refresh()),
+    cacheEntries: () => cacheOf().cacheEntries(),
+    deleteCacheEntry: (params) => cacheOf().deleteCacheEntry(readEntryId(params)).finally(() => lenses.refresh()),
     clearCache: async () => {
-      await cache.clearCache().finally(() => lenses.refresh());
+      await cacheOf().clearCache().finally(() => lenses.refresh());
       return null;
     },
-    pushCompiledWork: () => cache.pushCompiledWork(),
-    pullTeamCache: () => cache.pullTeamCache().finally(() => lenses.refresh()),
+    pushCompiledWork: () => cacheOf().pushCompiledWork(),
+    pullTeamCache: () => cacheOf().pullTeamCache().finally(() => lenses.refresh()),
   };
 
   const handle = (action: Action) => async (params: unknown, token?: CancellationToken) => {

@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { copyFileSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { after, before, describe, test, type TestContext } from 'node:test';
+import { after, before, describe, test } from 'node:test';
 import { closeEditor, openEditor, ROOT, type Editor } from './codeServer.ts';
 import type { Workbench } from './workbench.ts';
 
@@ -123,7 +123,7 @@ describe('VS Code (code-server) with the packaged extension', { timeout: 540_000
     await wb.screenshot('repl-interrupt');
   });
 
-  test('cache: Save Compiled Work shows progress, then a summary', async (t) => {
+  test('cache: Save Compiled Work shows progress, then a summary', async () => {
     requireSession();
     await wb.clearNotifications();
     await wb.openFile('parser.jl');
@@ -144,7 +144,6 @@ describe('VS Code (code-server) with the packaged extension', { timeout: 540_000
     await wb.screenshot('save-progress');
     // The summary, or an error (shown as "Julia: <reason>"); the progress toast also starts with "Julia: saving".
     const done = await wb.waitForNotification(/Saved \d+ methods|Julia: (?!saving compiled work)/, 240_000);
-    if (skipWithoutCache(t, done)) return;
     assert.match(done, /Saved \d+ methods \(\d+(\.\d+)? [KM]?B\) in \d+\.\d s; \d+ skipped/);
     await wb.screenshot('save-summary');
     saved = true;
@@ -154,7 +153,6 @@ describe('VS Code (code-server) with the packaged extension', { timeout: 540_000
   });
 
   test('cache: after Restart the first call compiles less', async (t) => {
-    if (cacheMissing) return t.skip(cacheMissing);
     assert.ok(saved, 'nothing was saved: see "Save Compiled Work"');
     await wb.runCommand('Julia: Restart Julia Session');
     const status = await wb.waitForStatus(/cache: \d+ methods/, 120_000);
@@ -177,8 +175,7 @@ describe('VS Code (code-server) with the packaged extension', { timeout: 540_000
     if (!/saved \d/.test(warm)) t.diagnostic('the server reported no timing.savedMs: the status bar could not show what the cache saved');
   });
 
-  test('cache: reopening the workspace reloads the saved cache automatically', async (t) => {
-    if (cacheMissing) return t.skip(cacheMissing);
+  test('cache: reopening the workspace reloads the saved cache automatically', async () => {
     assert.ok(saved, 'nothing was saved: see "Save Compiled Work"');
     await wb.page.reload();
     await wb.page.locator('.monaco-workbench').waitFor({ timeout: 60_000 });
@@ -188,8 +185,7 @@ describe('VS Code (code-server) with the packaged extension', { timeout: 540_000
     await wb.screenshot('reopen-cache-loaded');
   });
 
-  test('cache: the Julia Compiled Cache view lists the entries; Clear Compiled Cache empties it after a confirmation', async (t) => {
-    if (cacheMissing) return t.skip(cacheMissing);
+  test('cache: the Julia Compiled Cache view lists the entries; Clear Compiled Cache empties it after a confirmation', async () => {
     assert.ok(saved, 'nothing was saved: see "Save Compiled Work"');
     const pane = wb.page.locator('.pane', { has: wb.page.locator('.pane-header', { hasText: 'Julia Compiled Cache' }) });
     const header = pane.locator('.pane-header');
@@ -236,17 +232,6 @@ let saved = false;
 function requireSession(): void {
   assert.ok(sessionUp, 'no Julia session: see the first test');
 }
-let cacheMissing: string | undefined;
-
-/** The cache steps run as far as the server supports them: a server without the cache says so, and they skip. */
-function skipWithoutCache(t: TestContext, notification: string): boolean {
-  const m = /cache not available[^\n]*/.exec(notification);
-  if (!m) return false;
-  cacheMissing = `the server has no native cache yet (${m[0]})`;
-  t.skip(cacheMissing);
-  return true;
-}
-
 /** The methods the last evaluation compiled, from the status bar's tooltip ("... native compile 12 ms (5 methods)"). */
 function methodsCompiled(tooltip: string): number {
   const m = /native compile [^(]*\((\d+) methods\)/.exec(tooltip);
