@@ -84,6 +84,8 @@ async function driverRoots(session: JuliaSession, julia: string): Promise<string
   const signatures = [...new Set(sessionLog.compiled.map((c) => c.sig))];
   const capture = await runCapture(session, signatures, NO_REPLAY, { julia, sysimage: session.agentInfo!.identity.sysimage });
   await capture.dispose();
+  // Where the session refuses (threads, coverage, another build) the worker captured: there is no agent code to cache.
+  if (capture.path !== 'session') throw new Error(`the session does not capture in process: ${capture.why}`);
   return capture.record.agentCompiled ?? [];
 }
 
