@@ -7,7 +7,8 @@
 // (loadFlow.ts) and has no requirements: the store's directory is keyed by a digest of every file under
 // server/julia. If anything about it fails, saves compile the capture code as before; the server's log says why.
 import { createHash } from 'node:crypto';
-import { readdir, readFile, rm, stat } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rm, stat } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { defaultDigestCacheDir } from '../cache/digestCache.ts';
 import { loadCache } from '../cache/loadFlow.ts';
@@ -57,6 +58,8 @@ async function build(session: JuliaSession, julia: string): Promise<void> {
     const listed = await store.listEntries();
     if (!listed.ok || listed.value.some((e) => e.state === 'valid')) return;
     const t0 = performance.now();
+    const refused = await refusal(session);
+    if (refused) return log(`not built: the session does not capture in process (${refused})`);
     const roots = await driverRoots(session, julia);
     const capture = await runCapture(session, roots, NO_REPLAY, { julia, sysimage: session.agentInfo!.identity.sysimage });
     try {
@@ -75,6 +78,17 @@ async function build(session: JuliaSession, julia: string): Promise<void> {
   }
 }
 
+/** Why `session` refuses in-session capture (threads, coverage, another build...), or undefined: asked with no signatures. */
+async function refusal(session: JuliaSession): Promise<string | undefined> {
+  const dir = await mkdtemp(join(tmpdir(), 'jlcache-agent-code-'));
+  try {
+    const reply = await session.request('capture', { outDir: dir, signatures: [] });
+    return 'refused' in reply ? reply.refused : undefined;
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
 /** Runs the driver and captures it; returns the roots the capture code compiled for itself. */
 async function driverRoots(session: JuliaSession, julia: string): Promise<string[]> {
   const file = join(repoRoot(), 'server', 'julia', 'capture', 'agent_code_driver.jl');
@@ -84,8 +98,6 @@ async function driverRoots(session: JuliaSession, julia: string): Promise<string
   const signatures = [...new Set(sessionLog.compiled.map((c) => c.sig))];
   const capture = await runCapture(session, signatures, NO_REPLAY, { julia, sysimage: session.agentInfo!.identity.sysimage });
   await capture.dispose();
-  // Where the session refuses (threads, coverage, another build) the worker captured: there is no agent code to cache.
-  if (capture.path !== 'session') throw new Error(`the session does not capture in process: ${capture.why}`);
   return capture.record.agentCompiled ?? [];
 }
 
