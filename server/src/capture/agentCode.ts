@@ -16,6 +16,7 @@ import { ensureProven } from '../cache/prove.ts';
 import { openSessionStore } from '../cache/sessionStore.ts';
 import type { Store } from '../cache/store.ts';
 import { storeCapture } from '../cache/storeCapture.ts';
+import type { CaptureReply } from '../session/agentProtocol.ts';
 import type { JuliaSession } from '../session/juliaSession.ts';
 import { repoRoot } from '../util/repoRoot.ts';
 import { runCapture } from './runCapture.ts';
@@ -58,9 +59,9 @@ async function build(session: JuliaSession, julia: string): Promise<void> {
     const listed = await store.listEntries();
     if (!listed.ok || listed.value.some((e) => e.state === 'valid')) return;
     const t0 = performance.now();
-    const refused = await refusal(session);
-    if (refused) return log(`not built: the session does not capture in process (${refused})`);
-    const roots = await driverRoots(session, julia);
+    const probe = await emptyCapture(session);
+    if ('refused' in probe) return log(`not built: the session does not capture in process (${probe.refused})`);
+    const roots = [...new Set([...(probe.agentCompiled ?? []), ...(await driverRoots(session, julia))])];
     const capture = await runCapture(session, roots, NO_REPLAY, { julia, sysimage: session.agentInfo!.identity.sysimage });
     try {
       if (capture.path !== 'session' || capture.record.entries.length === 0) return;
@@ -78,12 +79,14 @@ async function build(session: JuliaSession, julia: string): Promise<void> {
   }
 }
 
-/** Why `session` refuses in-session capture (threads, coverage, another build...), or undefined: asked with no signatures. */
-async function refusal(session: JuliaSession): Promise<string | undefined> {
+/**
+ * A capture of nothing: refused where the session cannot capture in process (threads, coverage, another build...),
+ * before the driver or the worker runs; otherwise its `agentCompiled` holds the capture code's own first compilations.
+ */
+async function emptyCapture(session: JuliaSession): Promise<CaptureReply> {
   const dir = await mkdtemp(join(tmpdir(), 'jlcache-agent-code-'));
   try {
-    const reply = await session.request('capture', { outDir: dir, signatures: [] });
-    return 'refused' in reply ? reply.refused : undefined;
+    return await session.request('capture', { outDir: dir, signatures: [] });
   } finally {
     await rm(dir, { recursive: true, force: true });
   }
