@@ -99,8 +99,13 @@ export function startServer(connection: Connection, options: ServerOptions = {})
   });
 
   connection.onInitialized(() => {
+    void connection.sendNotification(SessionStatusNotification.type, ready().session.status());
+    autoStart();
+  });
+
+  /** Starts a session by itself when the settings allow it and the workspace holds Julia files (trusted only). */
+  const autoStart = () => {
     const { session, settings, workspaceRoot } = ready();
-    void connection.sendNotification(SessionStatusNotification.type, session.status());
     if (!settings.autoStart || !workspaceRoot) return;
     if (!settings.trusted) {
       connection.console.info('Julia was not started automatically: the workspace is not trusted');
@@ -110,10 +115,11 @@ export function startServer(connection: Connection, options: ServerOptions = {})
       // A failed start is already reported through the status notification (state 'dead' with a message).
       if (hasJulia && session.status().state === 'stopped') startSession().catch(() => {});
     });
-  });
+  };
 
   // Settings that need no restart (cache directory and size, auto-load, remote cache) apply at once; a new Julia path
-  // or arguments restart a running session with them.
+  // or arguments restart a running session with them, and start one as at initialization otherwise (e.g. after a
+  // start failed because the old path named no Julia).
   connection.onDidChangeConfiguration((params) => void applySettings(params.settings));
   const applySettings = async (raw: unknown) => {
     const { session, settings } = ready();
@@ -127,7 +133,9 @@ export function startServer(connection: Connection, options: ServerOptions = {})
     session.reconfigure({ juliaPath: next.juliaPath, juliaArgs: next.juliaArgs });
     const running = !['stopped', 'dead'].includes(session.status().state);
     connection.console.info(`settings changed: a new Julia path or arguments${running ? ', restarting the session' : ''}`);
-    if (running) await session.stop().then(startSession).catch(() => {}); // a failed start is reported by the status
+    await session.stop(); // a dead session goes back to 'stopped'
+    if (running) await startSession().catch(() => {}); // a failed start is reported by the status
+    else autoStart();
   };
 
   connection.onShutdown(async () => {
