@@ -10,6 +10,7 @@ import { compareCommand } from './compare/compareCommand.ts';
 import { loadBreakdownTable } from './loadBreakdown.ts';
 import { runReport } from './runCommand.ts';
 import { packagesTable } from './packageTable.ts';
+import { fmt as f, median } from './benchMath.ts';
 
 export interface BenchReport {
   file: string;
@@ -89,11 +90,6 @@ export async function benchCommand(file: string, options: CliOptions): Promise<n
   return r.correct ? 0 : 1;
 }
 
-const median = (xs: number[]) => {
-  const s = [...xs].sort((a, b) => a - b);
-  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
-};
-const f = (x: number) => (x < 10 ? x.toFixed(2) : x.toFixed(0));
 
 export async function benchmarkCommand(options: CliOptions): Promise<number> {
   if (options.compare) return compareCommand(options);

@@ -15,8 +15,8 @@ import { benchOnce, type BenchReport } from './benchCommand.ts';
 import { withSession, type CliOptions } from './cliSession.ts';
 import { startNginxCache } from './nginxCacheServer.ts';
 import { runReport } from './runCommand.ts';
+import { fmt as f } from './benchMath.ts';
 
-const f = (x: number) => (x < 10 ? x.toFixed(2) : x.toFixed(0));
 const pct = (x: number) => `${(100 * x).toFixed(0)}%`;
 
 /** Share of the signatures main()'s cold first call compiled that the cached first call did not compile again. */

@@ -4,14 +4,10 @@
 // rpc = the request round trip minus the agent's own time) and the agent's (glue.jl / jlcache.c: read + sha256, parse
 // the plan, link, unwind tables, slot fill, install, then requirements and status).
 import type { BenchReport } from './benchCommand.ts';
+import { fmt as f, median } from './benchMath.ts';
 
 const STEPS = ['open', 'list', 'rpc', 'read', 'parse', 'link', 'unwind', 'fill', 'install', 'glue'] as const;
 
-const median = (xs: number[]) => {
-  const s = [...xs].sort((a, b) => a - b);
-  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
-};
-const f = (x: number) => (x < 10 ? x.toFixed(2) : x.toFixed(0));
 
 /** One run's load split into STEPS (ms); steps it did not report count 0. */
 export function loadSteps(r: BenchReport): Record<(typeof STEPS)[number], number> {

@@ -1,24 +1,20 @@
 // The benchmark's package-cache section (`benchmark --only packages`): the shipped packages (workloads/packages;
 // TinyReports uses TinyStats) built from their tests, against their test suites run by themselves in plain Julia,
-// then workloads/packages/use_reports.jl's first call without and with the package caches (medians), and each test
-// suite run again in a fresh session with the caches loaded (compile time of the run, without -> with).
+// each test suite run again in a fresh session without and with the caches (compile time of the run), then
+// workloads/packages/use_reports.jl's first call without and with the package caches (medians).
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { loadCache } from '../cache/loadFlow.ts';
-import { openSessionStore } from '../cache/sessionStore.ts';
-import { buildPackageCache } from '../packages/buildPackageCache.ts';
+import { buildPackageCache, loadPackageCaches, packageSession } from '../packages/buildPackageCache.ts';
 import { packageLoadPath, readPackage, type PackageInfo } from '../packages/packageInfo.ts';
 import { runPackageTests } from '../packages/testRun.ts';
-import { JuliaSession } from '../session/juliaSession.ts';
 import { loadExeca } from '../util/execa.ts';
 import { libunwindDir, repoRoot } from '../util/repoRoot.ts';
 import type { CliOptions } from './cliSession.ts';
 import { runReport, type RunReport } from './runCommand.ts';
+import { fmt as f, median } from './benchMath.ts';
 
 const PACKAGES = ['TinyStats', 'TinyReports'];
-const f = (x: number) => (x < 10 ? x.toFixed(2) : x.toFixed(0));
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
 export async function packagesTable(options: CliOptions): Promise<{ rows: string[]; ok: boolean }> {
   const root = join(repoRoot(), 'workloads', 'packages');
@@ -36,14 +32,10 @@ export async function packagesTable(options: CliOptions): Promise<{ rows: string
       const t0 = performance.now();
       const built = await buildPackageCache(pkg.dir, { cacheDir, juliaPath: options.juliaPath });
       const build = performance.now() - t0;
+      const [without, withCache] = [await testRunCompileMs(pkg, undefined, options), await testRunCompileMs(pkg, cacheDir, options)];
       const t = built.tests;
       rows.push(`| ${pkg.name} | ${t.passed}/${t.failed}/${t.errored} | ${f(alone)} | ${f(build)} | ${(build / alone).toFixed(2)}x | ` +
-        `${built.methodsSaved} | ${Math.round(built.bytes / 1024)} KB | PENDING:${pkg.name} |`);
-    }
-    for (const pkg of pkgs) {
-      const [without, withCache] = [await testRunCompileMs(pkg, undefined, options), await testRunCompileMs(pkg, cacheDir, options)];
-      const k = rows.findIndex((r) => r.includes(`PENDING:${pkg.name}`));
-      rows[k] = rows[k].replace(`PENDING:${pkg.name}`, `${f(without)} → ${f(withCache)} ms`);
+        `${built.methodsSaved} | ${Math.round(built.bytes / 1024)} KB | ${f(without)} → ${f(withCache)} ms |`);
     }
     const script = join(root, 'use_reports.jl');
     const runs = options.runs ?? 3;
@@ -79,13 +71,10 @@ async function plainTestRun(pkg: PackageInfo, options: CliOptions): Promise<numb
 
 /** Compile ms of one test-suite run in a fresh session, with the cache in `cacheDir` loaded first (or none). */
 async function testRunCompileMs(pkg: PackageInfo, cacheDir: string | undefined, options: CliOptions): Promise<number> {
-  const session = new JuliaSession({ juliaPath: options.juliaPath ?? '', cwd: pkg.dir, env: { JULIA_LOAD_PATH: packageLoadPath(pkg) } });
+  const session = packageSession(pkg, options);
   try {
     await session.start();
-    if (cacheDir) {
-      const store = await openSessionStore(session, { cacheDir, maxCacheMB: 512 });
-      if (store.ok) await loadCache(session, store.value);
-    }
+    if (cacheDir) await loadPackageCaches(session, cacheDir);
     await runPackageTests(session, pkg);
     return (await session.request('sessionLog', {})).compiled.reduce((s, c) => s + c.ms, 0);
   } finally {

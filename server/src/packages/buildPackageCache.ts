@@ -9,6 +9,7 @@ import { loadCache } from '../cache/loadFlow.ts';
 import { proveSavedEntry } from '../cache/prove.ts';
 import { saveCompiledWork } from '../cache/saveFlow.ts';
 import { openSessionStore } from '../cache/sessionStore.ts';
+import type { Store } from '../cache/store.ts';
 import { packageLoadPath, readPackage, type PackageInfo } from './packageInfo.ts';
 import type { PackageCacheSummary } from '../../../shared/src/protocol.ts';
 import { runPackageTests } from './testRun.ts';
@@ -27,11 +28,24 @@ export interface PackageCacheOptions {
 
 export type PackageCacheResult = PackageCacheSummary & { entryId?: string };
 
+/** A session (not started) in the package's directory whose load path resolves it and its sibling packages. */
+export function packageSession(pkg: PackageInfo, launch: Pick<PackageCacheOptions, 'juliaPath' | 'juliaArgs'>): JuliaSession {
+  return new JuliaSession({
+    juliaPath: launch.juliaPath ?? '', juliaArgs: launch.juliaArgs, cwd: pkg.dir, env: { JULIA_LOAD_PATH: packageLoadPath(pkg) },
+  });
+}
+
+/** Opens the store in `cacheDir` and loads its entries: package entries install as their packages load. */
+export async function loadPackageCaches(session: JuliaSession, cacheDir: string, maxCacheMB = 512): Promise<Store> {
+  const opened = await openSessionStore(session, { cacheDir, maxCacheMB });
+  if (!opened.ok) throw new Error(opened.error);
+  await loadCache(session, opened.value);
+  return opened.value;
+}
+
 export async function buildPackageCache(pkgDir: string, opts: PackageCacheOptions): Promise<PackageCacheResult> {
   const pkg = readPackage(pkgDir);
-  const session = new JuliaSession({
-    juliaPath: opts.juliaPath ?? '', juliaArgs: opts.juliaArgs, cwd: pkg.dir, env: { JULIA_LOAD_PATH: packageLoadPath(pkg) },
-  });
+  const session = packageSession(pkg, opts);
   if (opts.onOutput) session.on('output', ({ stream, text }) => opts.onOutput!(stream, text));
   const stop = () => void session.stop();
   opts.signal?.addEventListener('abort', stop, { once: true });
@@ -49,10 +63,7 @@ export async function buildPackageCache(pkgDir: string, opts: PackageCacheOption
 
 async function testAndSave(session: JuliaSession, pkg: PackageInfo, opts: PackageCacheOptions): Promise<PackageCacheResult> {
   const report = opts.report ?? (() => {});
-  const opened = await openSessionStore(session, { cacheDir: opts.cacheDir, maxCacheMB: opts.maxCacheMB ?? 512 });
-  if (!opened.ok) throw new Error(opened.error);
-  const store = opened.value;
-  await loadCache(session, store);
+  const store = await loadPackageCaches(session, opts.cacheDir, opts.maxCacheMB);
   report(`running ${pkg.name}'s tests`, 10);
   const { ms: testMs, failedSets, ...tests } = await runPackageTests(session, pkg);
   opts.signal?.throwIfAborted();

@@ -9,7 +9,8 @@ import { treeBytes } from '../../cache/files.ts';
 import { repoRoot } from '../../util/repoRoot.ts';
 import type { CliOptions } from '../cliSession.ts';
 import { runReport } from '../runCommand.ts';
-import { median, type CompareRow, writeComparison } from './compareReport.ts';
+import { median } from '../benchMath.ts';
+import { type CompareRow, writeComparison } from './compareReport.ts';
 import { bareRun, buildSysimage, type BareRun } from './sysimage.ts';
 
 export async function compareCommand(options: CliOptions): Promise<number> {

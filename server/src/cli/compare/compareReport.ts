@@ -18,10 +18,6 @@ export interface CompareRow {
   correct: boolean;
 }
 
-export const median = (xs: number[]) => {
-  const s = [...xs].sort((a, b) => a - b);
-  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
-};
 
 const BEGIN = '<!-- compare:begin (written by npm run bench -- --compare) -->';
 const END = '<!-- compare:end -->';
