@@ -73,9 +73,9 @@ function capture_in_session(signatures::Vector{String}, outdir::String, watch, k
     world = world_counter()
     cand, skipped = resolve_all(signatures, world, (s, w) -> resolve_signature(s, w))
     if pkg !== nothing
-        others = filter(c -> !mentions_package(c[2], pkg), cand)
-        filter!(c -> mentions_package(c[2], pkg), cand)
-        append!(skipped, Any[Dict("signature" => s, "reason" => "not $(pkg)'s code") for (s, _) in others])
+        mine = BitVector([mentions_package(mi, pkg) for (_, mi) in cand])
+        append!(skipped, Any[Dict("signature" => s, "reason" => "not $(pkg)'s code") for (s, _) in cand[.!mine]])
+        cand = cand[mine]
     end
     timing["resolveMs"] = ms(t0)
     t = time_ns()

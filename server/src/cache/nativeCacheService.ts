@@ -41,16 +41,14 @@ export function createNativeCacheService(ctx: ServerContext): CacheService {
     async saveCompiledWork(progress: WorkDoneProgressReporter, token?: CancellationToken): Promise<SaveSummary> {
       const pid = session.agentInfo?.pid ?? -1;
       if (saved.pid !== pid) saved = { pid, signatures: new Set() };
-      const cancel = new AbortController();
-      const onCancel = token?.onCancellationRequested(() => cancel.abort());
-      progress.begin('Save Compiled Work', 0, 'capturing compiled methods', true);
-      try {
+      const save = { title: 'Save Compiled Work', label: 'Save Compiled Work', message: 'capturing compiled methods' };
+      return withProgress(progress, token, save, async (signal) => {
         const target = await store();
         const { entryId, ...summary } = await saveCompiledWork(session, target, {
           julia: settings.juliaPath || 'julia',
           alreadySaved: saved.signatures,
           report: (message, percent) => progress.report(percent, message),
-          signal: cancel.signal,
+          signal,
         });
         changed();
         const cache = session.status().cache;
@@ -69,36 +67,21 @@ export function createNativeCacheService(ctx: ServerContext): CacheService {
           });
         }
         return summary;
-      } catch (e) {
-        if (e instanceof ResponseError) throw e;
-        if (cancel.signal.aborted) throw new ResponseError(LSPErrorCodes.RequestCancelled, 'Save Compiled Work was cancelled: nothing was written');
-        throw new ResponseError(CACHE_ERROR, `Save Compiled Work failed: ${e instanceof Error ? e.message : String(e)}`);
-      } finally {
-        onCancel?.dispose();
-        progress.done();
-      }
+      });
     },
     async buildPackageCache(params: BuildPackageCacheParams, progress: WorkDoneProgressReporter, token?: CancellationToken): Promise<PackageCacheSummary> {
       // Running a package's tests is running its code: never in a workspace the user has not trusted.
       if (!settings.trusted) throw new ResponseError(CACHE_ERROR, 'the workspace is not trusted: package tests are not run');
-      const cancel = new AbortController();
-      const onCancel = token?.onCancellationRequested(() => cancel.abort());
-      progress.begin('Build Package Cache from Tests', 0, 'starting a session for the tests', true);
-      try {
+      const build = { title: 'Build Package Cache from Tests', label: 'Build Package Cache', message: 'starting a session for the tests' };
+      return withProgress(progress, token, build, async (signal) => {
         const { entryId: _, ...summary } = await buildPackageCache(params.packageDir, {
           cacheDir: cacheRoot(storeSettings()), maxCacheMB: settings.maxCacheMB, juliaPath: settings.juliaPath, juliaArgs: settings.juliaArgs,
-          signal: cancel.signal, report: (message, percent) => progress.report(percent, message),
+          signal, report: (message, percent) => progress.report(percent, message),
           onOutput: (stream, text) => void connection.sendNotification(OutputNotification.type, { stream, text }),
         });
         changed();
         return summary;
-      } catch (e) {
-        if (cancel.signal.aborted) throw new ResponseError(LSPErrorCodes.RequestCancelled, 'Build Package Cache was cancelled: nothing was written');
-        throw new ResponseError(CACHE_ERROR, `Build Package Cache failed: ${e instanceof Error ? e.message : String(e)}`);
-      } finally {
-        onCancel?.dispose();
-        progress.done();
-      }
+      });
     },
     async cacheEntries(): Promise<CacheEntryInfo[]> {
       const listed = await (await store()).listEntries();
@@ -159,4 +142,27 @@ export function createNativeCacheService(ctx: ServerContext): CacheService {
       if (outcome.status.state === 'loaded') savedTime.set(s, new SavedTime(await readColdTimes(opened.value)));
     },
   };
+}
+
+/**
+ * A long request with work-done progress: the client's cancellation becomes the AbortSignal the body passes down;
+ * a cancelled body answers RequestCancelled ("nothing was written"), any other failure a cache error naming `label`.
+ */
+async function withProgress<T>(
+  progress: WorkDoneProgressReporter, token: CancellationToken | undefined,
+  what: { title: string; label: string; message: string }, body: (signal: AbortSignal) => Promise<T>,
+): Promise<T> {
+  const cancel = new AbortController();
+  const onCancel = token?.onCancellationRequested(() => cancel.abort());
+  progress.begin(what.title, 0, what.message, true);
+  try {
+    return await body(cancel.signal);
+  } catch (e) {
+    if (e instanceof ResponseError) throw e;
+    if (cancel.signal.aborted) throw new ResponseError(LSPErrorCodes.RequestCancelled, `${what.label} was cancelled: nothing was written`);
+    throw new ResponseError(CACHE_ERROR, `${what.label} failed: ${e instanceof Error ? e.message : String(e)}`);
+  } finally {
+    onCancel?.dispose();
+    progress.done();
+  }
 }
