@@ -57,6 +57,16 @@ async function valid(m: Machine) {
   return l.value.filter((e) => e.state === 'valid');
 }
 
+/** A machine that saved two entries (seeds `seed`, `seed + 1`) and pushed them; the entries in seed order. */
+async function pushedPair(seed: number) {
+  const a = await machine();
+  await saveEntry(a, seed);
+  await saveEntry(a, seed + 1);
+  assert.ok((await pushCache(a.store, a.remote)).ok);
+  const [first, second] = (await valid(a)).sort((x, y) => x.methods[0].localeCompare(y.methods[0]));
+  return { a, first, second };
+}
+
 /** A fresh client for `m` (each client counts its own bytes). */
 async function reconnect(m: Machine, trust: string[] = []): Promise<TeamCache> {
   const r = await connectTeamCache({ url: server.url, trustedKeys: trust, keyDir: m.sb.keyDir }, AbortSignal.timeout(60_000));
@@ -129,11 +139,7 @@ test('server down: push and pull fail with the address and the reason, the local
 });
 
 test('a listed manifest or blob that is gone (404): reported, nothing written', async () => {
-  const a = await machine();
-  await saveEntry(a, 5);
-  await saveEntry(a, 6);
-  assert.ok((await pushCache(a.store, a.remote)).ok);
-  const [e5, e6] = (await valid(a)).sort((x, y) => x.methods[0].localeCompare(y.methods[0]));
+  const { a, first: e5, second: e6 } = await pushedPair(5);
   rmSync(serverFile('ac', manifestKeyOf(entryKeyOf(a.store.identity, e5.meta!.methods), a.remote.key.publicText)));
   rmSync(serverFile('cas', e6.meta!.files.plan.sha256));
   const b = await machine([a.remote.key.publicText]);
@@ -147,11 +153,7 @@ test('a listed manifest or blob that is gone (404): reported, nothing written', 
 });
 
 test('a blob corrupted on the server: refused with the reason, never written; the intact entry still arrives', async () => {
-  const a = await machine();
-  await saveEntry(a, 7);
-  await saveEntry(a, 8);
-  assert.ok((await pushCache(a.store, a.remote)).ok);
-  const [bad, good] = (await valid(a)).sort((x, y) => x.methods[0].localeCompare(y.methods[0]));
+  const { a, first: bad, second: good } = await pushedPair(7);
   const file = serverFile('cas', bad.meta!.files.object.sha256);
   const blob = readFileSync(file);
   blob[blob.length >> 1] ^= 0xff;
