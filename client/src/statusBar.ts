@@ -80,6 +80,7 @@ export class StatusBar implements vscode.Disposable {
       md.appendMarkdown('\n');
     }
     md.appendMarkdown(`**Compiled cache**: ${cacheDetails(s.cache)}\n\n`);
+    if (s.cache.saved) md.appendMarkdown(`**Saved from this session**: ${s.cache.saved.methods} methods, ${formatBytes(s.cache.saved.bytes)} (they load in the next session)\n\n`);
     if (s.cache.packages?.length) md.appendMarkdown(`**Package caches**: ${s.cache.packages.map(escape).join(', ')} (installed as each loads)\n\n`);
     if (s.cache.teamCache) md.appendMarkdown(`**Team cache**: ${escape(s.cache.teamCache)}\n\n`);
     md.appendMarkdown('[Open REPL](command:juliaCache.openRepl) · [Show Output](command:juliaCache.showOutput) · ');
@@ -106,7 +107,7 @@ function cacheText(c: CacheStatus): string {
     case 'disabled':
       return 'cache: off';
     case 'none':
-      return 'no cache';
+      return c.saved ? `cache: ${c.saved.methods} saved` : 'no cache';
   }
 }
 

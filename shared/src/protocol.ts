@@ -18,6 +18,8 @@ export interface CacheStatus {
   teamCache?: string;
   /** Packages whose package caches (built from their tests) were loaded; they install as each package loads. */
   packages?: string[];
+  /** What Save Compiled Work stored from this session; it loads in the next session. */
+  saved?: { methods: number; bytes: number };
 }
 
 export interface SessionStatus {

@@ -13,7 +13,6 @@ import { cleanupTemps, privateKeyDir, tempDir, workloads } from '../helpers/cliR
 import { inSession } from '../helpers/juliaSession.ts';
 
 const PARSER = join(workloads, 'parser.jl');
-const julia = process.env.JULIA || 'julia';
 const none = { project: null, loadPath: [], definitions: [] };
 
 /** As a save does: runs parser.jl and main(), installs the agent code, captures what the session compiled. */
@@ -23,7 +22,7 @@ async function captureParser(session: JuliaSession): Promise<CaptureResult['reco
   await loadAgentCode(session);
   const log = await session.request('sessionLog', {});
   const signatures = [...new Set(log.compiled.map((c) => c.sig))];
-  const capture = await runCapture(session, signatures, none, { julia, sysimage: session.agentInfo!.identity.sysimage });
+  const capture = await runCapture(session, signatures, none);
   try {
     assert.equal(capture.path, 'session');
     return capture.record;
@@ -54,7 +53,7 @@ describe('agent-code cache', () => {
 
   test('built once in a sibling session from the driver, and proven', async () => {
     await inSession(async (session) => {
-      await ensureAgentCode(session, julia);
+      await ensureAgentCode(session);
       const status = await session.request('cache/status', {});
       assert.equal(status.installed, 0, 'the session that asked was not touched');
     });

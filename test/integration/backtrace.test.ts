@@ -38,7 +38,7 @@ test('an error thrown in cached code shows the cached frames, as an uncached ses
     mustSucceed('fixture', await s.evaluate({ code: readFileSync(fixture, 'utf8'), file: fixture, line: 1 }));
     const ok = mustSucceed('bt_outer(1)', await s.evaluate({ code: 'bt_outer(1)' })).display;
     const stack = await throwFromFixture(s);
-    const saved = await saveCompiledWork(s, await store(s), { julia: process.env.JULIA || 'julia', alreadySaved: new Set() });
+    const saved = await saveCompiledWork(s, await store(s), { alreadySaved: new Set() });
     return { ok, stack, saved };
   });
   assert.ok(cold.saved.methodsSaved > 0, JSON.stringify(cold.saved));

@@ -53,8 +53,7 @@ describe('capture path: the worker saves where the session refuses', () => {
         const first = await session.evaluate({ code: 'Text(repr(main()))', file: 'test', line: 1 });
         assert.ok(first.ok, JSON.stringify(first.error));
 
-        const julia = process.env.JULIA || 'julia';
-        const summary = await saveCompiledWork(session, store.value, { julia, alreadySaved: new Set() }).catch((e: Error) => e);
+        const summary = await saveCompiledWork(session, store.value, { alreadySaved: new Set() }).catch((e: Error) => e);
 
         // Whatever the save did, the session is alive and unchanged: main() again, same value, same thread count.
         const again = await session.evaluate({ code: 'Text(repr(main()))', file: 'test', line: 1 });

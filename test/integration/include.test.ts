@@ -179,7 +179,7 @@ describe('included files: cached, and never served stale', () => {
       assert.equal((await evalCode(session, 'Text(repr(main()))')).display, edited, 'the second version runs in the session');
       const store = await openSessionStore(session, { cacheDir: cache, maxCacheMB: 512 });
       assert.ok(store.ok);
-      const saved = await saveCompiledWork(session, store.value, { julia: process.env.JULIA || 'julia', alreadySaved: new Set() });
+      const saved = await saveCompiledWork(session, store.value, { alreadySaved: new Set() });
       assert.ok(saved.methodsSaved > 0);
     });
     // The next session with the edited file: everything from the cache.

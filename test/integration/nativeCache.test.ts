@@ -35,7 +35,7 @@ async function coldThenCached(file: string) {
   cacheRoots.push(cacheDir);
   const cold = await inSession(async (s) => {
     const run = await runMain(s, file);
-    const summary = await saveCompiledWork(s, await store(s, cacheDir), { julia: process.env.JULIA || 'julia', alreadySaved: new Set() });
+    const summary = await saveCompiledWork(s, await store(s, cacheDir), { alreadySaved: new Set() });
     return { run, summary, compiled: await compiledSignatures(s) };
   });
   const cached = await inSession(async (s) => {
@@ -96,7 +96,7 @@ describe('native cache: same results, nothing compiled twice', () => {
     await inSession(async (s) => {
       mustSucceed('defs', await s.evaluate({ code: defs, file: 'callee.jl', line: 1 }));
       mustSucceed('warm', await s.evaluate({ code: 'tally("warm up"), pick([10, 20, 30], 1)' }));
-      await saveCompiledWork(s, await store(s, cacheDir), { julia: process.env.JULIA || 'julia', alreadySaved: new Set() });
+      await saveCompiledWork(s, await store(s, cacheDir), { alreadySaved: new Set() });
     });
     await inSession(async (s) => {
       const cached = await (await store(s, cacheDir)).cachedSignatures();
@@ -126,7 +126,7 @@ describe('native cache: same results, nothing compiled twice', () => {
     await inSession(async (s) => {
       mustSucceed('defs', await s.evaluate({ code: defs, file: 'redef.jl', line: 1 }));
       assert.equal(mustSucceed('outer', await s.evaluate({ code: 'outer(1)' })).display, '4');
-      await saveCompiledWork(s, await store(s, cacheDir), { julia: process.env.JULIA || 'julia', alreadySaved: new Set() });
+      await saveCompiledWork(s, await store(s, cacheDir), { alreadySaved: new Set() });
     });
     await inSession(async (s) => {
       const outcome = await loadCache(s, await store(s, cacheDir));

@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import type { OutputParams } from '../../shared/src/protocol.ts';
+import { disabledAtStart } from '../../server/src/cache/cacheStatus.ts';
 import { SessionError } from '../../server/src/session/errors.ts';
 import { JuliaSession } from '../../server/src/session/juliaSession.ts';
 import { fakeJulia } from '../helpers/fakeJulia.ts';
@@ -194,8 +195,9 @@ describe('session failures', () => {
       const status = await session.start();
       assert.equal(status.state, 'idle');
       assert.equal(status.juliaVersion, '1.6.0');
-      assert.equal(status.cache.state, 'disabled');
-      assert.match(status.cache.reason ?? '', /Julia 1\.6\.0 .*only with Julia 1\.5\.3/);
+      const cache = disabledAtStart(session, { autoLoad: true, trusted: true });
+      assert.equal(cache?.state, 'disabled');
+      assert.match(cache?.reason ?? '', /Julia 1\.6\.0 .*only with Julia 1\.5\.3/);
       assert.equal((await session.evaluate({ code: '1 + 2' })).display, '3');
       await session.stop();
     } finally {

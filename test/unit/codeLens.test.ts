@@ -7,7 +7,7 @@ import { describe, test } from 'node:test';
 import { describeFunctions, functionOf } from '../../server/src/codeLens/describe.ts';
 import { moduleOfFile } from '../../server/src/codeLens/fileModule.ts';
 import { findFunctions, splitTopLevel, statementHash } from '../../server/src/codeLens/scanner.ts';
-import { libunwindDir } from '../../server/src/util/repoRoot.ts';
+import { juliaEnv } from '../../server/src/session/juliaLaunch.ts';
 
 const ROOT = join(__dirname, '..', '..');
 const FIXTURE = join(__dirname, 'fixtures', 'codeLens.jl');
@@ -42,7 +42,7 @@ describe('code lens scanner', () => {
         for st in stmts; println(f, " ", st.line - 1, " ", st.hash); end
       end`;
     const out = execFileSync('julia', ['--startup-file=no', '-e', script, ...files], {
-      env: { ...process.env, LD_LIBRARY_PATH: libunwindDir() },
+      env: juliaEnv(),
       encoding: 'utf8',
       timeout: 120_000,
     });

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { cacheStatusForVersion, parseJuliaVersion } from '../../server/src/session/juliaProbe.ts';
+import { cacheStatusForVersion } from '../../server/src/cache/cacheStatus.ts';
+import { parseJuliaVersion } from '../../server/src/session/juliaProbe.ts';
 import { describeExit } from '../../server/src/session/exitMessage.ts';
 
 test('parses `julia --version` output', () => {

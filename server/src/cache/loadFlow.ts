@@ -6,6 +6,7 @@
 // the loader reads each file once and checks its sha256 (from the signed meta) on the very bytes it links, so nothing
 // is copied and nothing can change between check and use. An entry whose bytes do not match is quarantined here.
 import type { CacheStatus } from '../../../shared/src/protocol.ts';
+import { loadedStatus, NONE, rejectedStatus } from './cacheStatus.ts';
 import type { JuliaSession } from '../session/juliaSession.ts';
 import { ensureProven } from './prove.ts';
 import type { Store } from './store.ts';
@@ -31,7 +32,7 @@ export async function loadCache(session: JuliaSession, store: Store): Promise<Lo
   };
   const listed = await store.listEntries();
   lap('list');
-  if (!listed.ok) return { status: { state: 'rejected', methods: 0, bytes: 0, reason: listed.error }, problems: [listed.error], steps };
+  if (!listed.ok) return { status: rejectedStatus(listed.error), problems: [listed.error], steps };
   const problems = listed.value.filter((e) => e.state !== 'valid').map((e) => `${e.id}: ${e.reason ?? e.state}`);
   // Entries never installed before are first proven in a throwaway Julia process (prove.ts); failures are quarantined.
   const { usable: valid, problems: unproven } = await ensureProven(store, listed.value, { session });
@@ -42,8 +43,8 @@ export async function loadCache(session: JuliaSession, store: Store): Promise<Lo
     return files ? [{ id: e.id, ...files }] : [];
   });
   if (entries.length === 0) {
-    const reason = problems.length ? `no usable entries (${problems[0]})` : undefined;
-    return { status: { state: problems.length ? 'rejected' : 'none', methods: 0, bytes: 0, reason }, problems, steps };
+    const status = problems.length ? rejectedStatus(`no usable entries (${problems[0]})`) : NONE;
+    return { status, problems, steps };
   }
   const bytes = entries.reduce((s, e) => s + e.bytes, 0);
   const methods = entries.reduce((s, e) => s + e.methods, 0);
@@ -57,9 +58,8 @@ export async function loadCache(session: JuliaSession, store: Store): Promise<Lo
   const usable = entries.filter((e) => !result.failed.some((f) => f.id === e.id)).map((e) => e.id);
   if (usable.length) void store.markUsed(usable);
   if (usable.length === 0) {
-    return { status: { state: 'rejected', methods: 0, bytes, loadMs, reason: problems[0] }, result, problems, steps };
+    return { status: rejectedStatus(problems[0]), result, problems, steps };
   }
   const packages = [...new Set(valid.filter((e) => usable.includes(e.id) && e.package).map((e) => e.package!))].sort();
-  const status: CacheStatus = { state: 'loaded', methods, bytes, loadMs, reason: problems[0], ...(packages.length ? { packages } : {}) };
-  return { status, result, problems, steps };
+  return { status: loadedStatus({ methods, bytes, loadMs, reason: problems[0], packages }), result, problems, steps };
 }

@@ -10,6 +10,7 @@ import type { ServerContext } from '../server.ts';
 import type { SessionEvalResult } from '../session/agentProtocol.ts';
 import type { JuliaSession } from '../session/juliaSession.ts';
 import { ensureAgentCode } from '../capture/agentCode.ts';
+import { disabledAtStart, LOADING, rejectedStatus, withSaved } from './cacheStatus.ts';
 import { loadCache } from './loadFlow.ts';
 import { TeamCacheFlows } from '../remote/teamCacheFlows.ts';
 import { ensureProven, proveSavedEntry } from './prove.ts';
@@ -45,20 +46,14 @@ export function createNativeCacheService(ctx: ServerContext): CacheService {
       return withProgress(progress, token, save, async (signal) => {
         const target = await store();
         const { entryId, ...summary } = await saveCompiledWork(session, target, {
-          julia: settings.juliaPath || 'julia',
           alreadySaved: saved.signatures,
           report: (message, percent) => progress.report(percent, message),
           signal,
         });
         changed();
-        const cache = session.status().cache;
-        if (summary.methodsSaved > 0 && (cache.state === 'none' || cache.state === 'rejected')) {
-          // Entries count the callees saved with the logged methods too: add up what each save wrote.
-          const methods = (cache.state === 'none' ? cache.methods : 0) + summary.methodsSaved;
-          session.setCacheStatus({ state: 'none', methods, bytes: cache.bytes + summary.bytes, reason: `${methods} methods saved: they load in the next session` });
-        }
+        if (summary.methodsSaved > 0) session.setCacheStatus(withSaved(session.status().cache, summary));
         // Once per agent version: the capture code, built in a sibling session so later saves need not compile it.
-        void ensureAgentCode(session, settings.juliaPath || 'julia');
+        void ensureAgentCode(session);
         // Prove the new entry now, in the background (prove.ts); once proven it goes to the team cache, if any.
         if (entryId) {
           void proveSavedEntry(target, entryId, { session }).then((proof) => {
@@ -122,18 +117,11 @@ export function createNativeCacheService(ctx: ServerContext): CacheService {
       savedTime.get(s)?.annotate(result.timing, result.statements);
     },
     async sessionStarted(s: JuliaSession): Promise<void> {
-      if (!settings.autoLoad || !settings.trusted) {
-        s.setCacheStatus({ state: 'disabled', methods: 0, bytes: 0, reason: settings.trusted ? 'automatic reload is off (julia.cache.autoLoad)' : 'workspace not trusted: the cache is not loaded' });
-        return;
-      }
-      const info = s.agentInfo;
-      if (!info?.supported) return; // the session already reports why (unsupported Julia)
+      const disabled = disabledAtStart(s, settings);
+      if (disabled) return s.setCacheStatus(disabled);
       const opened = await openSessionStore(s, storeSettings());
-      if (!opened.ok) {
-        s.setCacheStatus({ state: 'rejected', methods: 0, bytes: 0, reason: opened.error });
-        return;
-      }
-      s.setCacheStatus({ state: 'loading', methods: 0, bytes: 0 });
+      if (!opened.ok) return s.setCacheStatus(rejectedStatus(opened.error));
+      s.setCacheStatus(LOADING);
       const pulled = await team.pullAtStart(opened.value);
       if (pulled?.pulled.length) changed();
       const outcome = await loadCache(s, opened.value);

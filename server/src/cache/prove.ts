@@ -8,12 +8,13 @@
 // without requirements, then a full GC. Methods that need the user's definitions stay linked but not installed: the
 // proving process runs none of the user's code (no statement, constant or `__init__`), so they are checked when the
 // session installs them. The marker records that scope. No cached method is called.
-import { mkdtemp, readFile, readlink, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join, sep } from 'node:path';
+import { join } from 'node:path';
+import type { JuliaLaunch } from '../session/juliaLaunch.ts';
 import type { JuliaSession } from '../session/juliaSession.ts';
 import { loadExeca } from '../util/execa.ts';
-import { libunwindDir, repoRoot } from '../util/repoRoot.ts';
+import { repoRoot } from '../util/repoRoot.ts';
 import type { ProofRecord } from './meta.ts';
 import type { EntryListing, Store, VerifiedEntry } from './store.ts';
 
@@ -96,12 +97,12 @@ function startRun(key: string, store: Store, id: string, opts: ProveOptions): Pr
 async function proveOne(store: Store, id: string, opts: ProveOptions): Promise<ProofRun> {
   const read = await store.readEntry(id);
   if (!read.ok) return { id, outcome: 'unreadable', ms: 0, reason: read.error };
-  const cmd = await juliaCommandOf(opts.session);
-  if (typeof cmd === 'string') return { id, outcome: 'unproven', ms: 0, reason: cmd };
+  if (!opts.session.agentInfo) return { id, outcome: 'unproven', ms: 0, reason: 'the Julia session is not running' };
+  const launch = opts.session.launch;
   const dir = await mkdtemp(join(tmpdir(), 'jlcache-prove-'));
   try {
     const t0 = performance.now();
-    const verdict = await runProver(dir, read.value, cmd, opts.timeoutMs ?? DEFAULT_TIMEOUT_MS);
+    const verdict = await runProver(dir, read.value, launch, opts.timeoutMs ?? DEFAULT_TIMEOUT_MS);
     const ms = performance.now() - t0;
     if (verdict.kind === 'spawn') return { id, outcome: 'unproven', ms, reason: verdict.reason };
     if (verdict.kind === 'failed') {
@@ -115,26 +116,6 @@ async function proveOne(store: Store, id: string, opts: ProveOptions): Promise<P
   }
 }
 
-interface JuliaCommand {
-  exe: string;
-  /** The session's Julia options (everything before the agent script). */
-  args: string[];
-}
-
-/** The exact binary (/proc/<pid>/exe) and options (/proc/<pid>/cmdline) of the session's Julia, or why not. */
-async function juliaCommandOf(session: JuliaSession): Promise<JuliaCommand | string> {
-  const pid = session.agentInfo?.pid;
-  if (!pid) return 'the Julia session is not running';
-  try {
-    const exe = await readlink(`/proc/${pid}/exe`);
-    const argv = (await readFile(`/proc/${pid}/cmdline`, 'utf8')).split('\0').slice(1, -1);
-    const script = argv.findIndex((a) => a.endsWith(`${sep}agent${sep}main.jl`));
-    return { exe, args: script < 0 ? [] : argv.slice(0, script) };
-  } catch (e) {
-    return `cannot read the command line of the Julia session (pid ${pid}): ${e instanceof Error ? e.message : String(e)}`;
-  }
-}
-
 type Verdict =
   | { kind: 'proven'; scope: ProofRecord['scope'] }
   | { kind: 'failed'; reason: string }
@@ -145,7 +126,7 @@ const STAGES: Record<string, string> = {
   gc: 'collecting garbage after installing it',
 };
 
-async function runProver(dir: string, entry: VerifiedEntry, cmd: JuliaCommand, timeoutMs: number): Promise<Verdict> {
+async function runProver(dir: string, entry: VerifiedEntry, launch: JuliaLaunch, timeoutMs: number): Promise<Verdict> {
   // The prover links private copies of the verified bytes; its loader checks their sha256 again, as the session's does.
   const object = join(dir, 'object.o');
   const plan = join(dir, 'plan.bin');
@@ -156,10 +137,9 @@ async function runProver(dir: string, entry: VerifiedEntry, cmd: JuliaCommand, t
   const { object: o, plan: p } = entry.meta.files;
   await writeFile(job, JSON.stringify({ object, objectSha256: o.sha256, plan, planSha256: p.sha256, id: entry.id, report }));
   const { execa } = await loadExeca();
-  const env = { ...process.env, LD_LIBRARY_PATH: [libunwindDir(), process.env.LD_LIBRARY_PATH].filter(Boolean).join(':') };
   const script = join(repoRoot(), 'server', 'julia', 'loader', 'prove.jl');
-  const r = await execa(cmd.exe, [...cmd.args, script, job], {
-    env, cwd: dir, reject: false, timeout: timeoutMs, killSignal: 'SIGKILL', stdin: 'ignore', all: true, maxBuffer: 1 << 20,
+  const r = await execa(launch.exe, [...launch.options, script, job], {
+    env: launch.env, extendEnv: false, cwd: dir, reject: false, timeout: timeoutMs, killSignal: 'SIGKILL', stdin: 'ignore', all: true, maxBuffer: 1 << 20,
   });
   const lines = (await readFile(report, 'utf8').catch(() => '')).split('\n').filter(Boolean).map((l) => l.split('\t'));
   const last = (tag: string) => [...lines].reverse().find((l) => l[0] === tag);
@@ -169,7 +149,7 @@ async function runProver(dir: string, entry: VerifiedEntry, cmd: JuliaCommand, t
   const limit = timeoutMs >= 1000 ? `${Math.round(timeoutMs / 1000)} s` : `${timeoutMs} ms`;
   if (r.timedOut) return { kind: 'failed', reason: `the proving process did not finish within ${limit}${during}` };
   if (r.signal) return { kind: 'failed', reason: `the proving process was killed by ${r.signal}${during}${tail ? ` (${tail})` : ''}` };
-  if (r.exitCode === undefined) return { kind: 'spawn', reason: `cannot start ${cmd.exe}: ${r.shortMessage ?? 'unknown error'}` };
+  if (r.exitCode === undefined) return { kind: 'spawn', reason: `cannot start ${launch.exe}: ${r.shortMessage ?? 'unknown error'}` };
   const rejected = last('rejected');
   if (rejected) return { kind: 'failed', reason: `the loader rejected it: ${rejected[1]}` };
   const done = last('done');

@@ -10,7 +10,6 @@ import type { Store } from './store.ts';
 import { storeCapture } from './storeCapture.ts';
 
 export interface SaveOptions {
-  julia: string;
   /** Signatures this session already saved (updated by saveCompiledWork). */
   alreadySaved: Set<string>;
   report?: (message: string, percent: number) => void;
@@ -26,8 +25,7 @@ export type SavedWork = SaveSummary & { entryId?: string };
 export async function saveCompiledWork(session: JuliaSession, store: Store, opts: SaveOptions): Promise<SavedWork> {
   const t0 = performance.now();
   const report = opts.report ?? (() => {});
-  const info = session.agentInfo;
-  if (!info) throw new Error('the Julia session is not running');
+  if (!session.agentInfo) throw new Error('the Julia session is not running');
   report('reading the session log', 5);
   const log = await session.request('sessionLog', {});
   opts.signal?.throwIfAborted();
@@ -40,9 +38,7 @@ export async function saveCompiledWork(session: JuliaSession, store: Store, opts
   await loadAgentCode(session);
   report(`compiling ${fresh.length} methods to native objects`, 15);
   const replay = { project: log.project, loadPath: log.loadPath, definitions: log.definitions };
-  const capture = await runCapture(session, fresh, replay, {
-    julia: opts.julia, sysimage: info.identity.sysimage, signal: opts.signal, onlyPackage: opts.onlyPackage,
-  });
+  const capture = await runCapture(session, fresh, replay, { signal: opts.signal, onlyPackage: opts.onlyPackage });
   try {
     opts.signal?.throwIfAborted();
     summary.capturePath = capture.path;
@@ -51,7 +47,7 @@ export async function saveCompiledWork(session: JuliaSession, store: Store, opts
     const captured = capture.record.entries;
     if (captured.length > 0) {
       report('emitting the relocatable object', 60);
-      const stored = await storeCapture(capture, store, info, { julia: opts.julia, compileMs, signal: opts.signal });
+      const stored = await storeCapture(capture, store, session, { compileMs, signal: opts.signal });
       summary.bytes = stored.bytes;
       summary.entryId = stored.entryId;
       summary.methodsSaved = captured.length;

@@ -4,7 +4,7 @@ import { stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { CaptureResult } from '../capture/runCapture.ts';
 import { runCodegen } from '../codegen/runCodegen.ts';
-import type { AgentInfo } from '../session/agentProtocol.ts';
+import type { JuliaSession } from '../session/juliaSession.ts';
 import type { Store } from './store.ts';
 
 export interface StoredCapture {
@@ -14,20 +14,18 @@ export interface StoredCapture {
 }
 
 export interface StoreCaptureOptions {
-  julia: string;
   /** Compile time the session logged per signature, kept in the entry's method records. */
   compileMs?: ReadonlyMap<string, number>;
   /** Stops the codegen child; nothing is written once it is aborted. */
   signal?: AbortSignal;
 }
 
-export async function storeCapture(capture: CaptureResult, store: Store, info: AgentInfo, opts: StoreCaptureOptions): Promise<StoredCapture> {
+/** Emits for the CPU of `session`, with the libLLVM of its Julia. */
+export async function storeCapture(capture: CaptureResult, store: Store, session: JuliaSession, opts: StoreCaptureOptions = {}): Promise<StoredCapture> {
   const object = join(capture.dir, 'object.o');
+  const { cpuName: cpu, cpuFeatures: features } = session.agentInfo!.identity;
   try {
-    await runCodegen(
-      { bitcode: capture.bitcode, object, cpu: info.identity.cpuName, features: info.identity.cpuFeatures },
-      { julia: opts.julia, signal: opts.signal },
-    );
+    await runCodegen({ bitcode: capture.bitcode, object, cpu, features }, { julia: session.launch.exe, signal: opts.signal });
   } catch (e) {
     opts.signal?.throwIfAborted();
     throw e;

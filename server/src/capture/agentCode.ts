@@ -47,12 +47,12 @@ export async function loadAgentCode(session: JuliaSession): Promise<void> {
  * After a save: builds the agent code for `session`'s Julia in a sibling session if its store has none yet (one
  * build at a time). The user's session is not involved. Never throws.
  */
-export function ensureAgentCode(session: JuliaSession, julia: string): Promise<void> {
-  building ??= build(session.sibling(), julia).finally(() => (building = undefined));
+export function ensureAgentCode(session: JuliaSession): Promise<void> {
+  building ??= build(session.sibling()).finally(() => (building = undefined));
   return building;
 }
 
-async function build(session: JuliaSession, julia: string): Promise<void> {
+async function build(session: JuliaSession): Promise<void> {
   try {
     await session.start();
     const store = await agentCodeStore(session);
@@ -61,11 +61,11 @@ async function build(session: JuliaSession, julia: string): Promise<void> {
     const t0 = performance.now();
     const probe = await emptyCapture(session);
     if ('refused' in probe) return log(`not built: the session does not capture in process (${probe.refused})`);
-    const roots = [...new Set([...(probe.agentCompiled ?? []), ...(await driverRoots(session, julia))])];
-    const capture = await runCapture(session, roots, NO_REPLAY, { julia, sysimage: session.agentInfo!.identity.sysimage });
+    const roots = [...new Set([...(probe.agentCompiled ?? []), ...(await driverRoots(session))])];
+    const capture = await runCapture(session, roots, NO_REPLAY);
     try {
       if (capture.path !== 'session' || capture.record.entries.length === 0) return;
-      const stored = await storeCapture(capture, store, session.agentInfo!, { julia });
+      const stored = await storeCapture(capture, store, session);
       log(`cached ${capture.record.entries.length} methods of the capture code (${Math.round(stored.bytes / 1024)} KB) in ${Math.round(performance.now() - t0)} ms`);
     } finally {
       await capture.dispose();
@@ -93,13 +93,13 @@ async function emptyCapture(session: JuliaSession): Promise<CaptureReply> {
 }
 
 /** Runs the driver and captures it; returns the roots the capture code compiled for itself. */
-async function driverRoots(session: JuliaSession, julia: string): Promise<string[]> {
+async function driverRoots(session: JuliaSession): Promise<string[]> {
   const file = join(repoRoot(), 'server', 'julia', 'capture', 'agent_code_driver.jl');
   const ran = await session.evaluate({ code: await readFile(file, 'utf8'), file, line: 1 });
   if (!ran.ok) throw new Error(`the driver failed: ${ran.error?.message}`);
   const sessionLog = await session.request('sessionLog', {});
   const signatures = [...new Set(sessionLog.compiled.map((c) => c.sig))];
-  const capture = await runCapture(session, signatures, NO_REPLAY, { julia, sysimage: session.agentInfo!.identity.sysimage });
+  const capture = await runCapture(session, signatures, NO_REPLAY);
   await capture.dispose();
   return capture.record.agentCompiled ?? [];
 }

@@ -6,11 +6,19 @@ import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { CaptureParams, CaptureRecord, CaptureReply, Definition } from '../session/agentProtocol.ts';
+import type { JuliaLaunch } from '../session/juliaLaunch.ts';
 import type { JuliaSession } from '../session/juliaSession.ts';
 import { loadExeca } from '../util/execa.ts';
-import { spawnWorker, type CaptureOptions } from './workerProcess.ts';
+import { repoRoot } from '../util/repoRoot.ts';
 
-export type { CaptureOptions } from './workerProcess.ts';
+export interface CaptureOptions {
+  /** The worker's time limit (default 5 min). */
+  timeoutMs?: number;
+  /** Kills the worker (a cancelled save). */
+  signal?: AbortSignal;
+  /** A package's cache: only code that needs this package is kept (in-session capture only). */
+  onlyPackage?: string;
+}
 
 /** What the worker needs to rebuild the session's definitions (the agent's `sessionLog`). */
 export interface ReplayJob {
@@ -32,7 +40,7 @@ export interface CaptureResult {
   dispose(): Promise<void>;
 }
 
-export async function runCapture(session: JuliaSession, signatures: string[], replay: ReplayJob, opts: CaptureOptions): Promise<CaptureResult> {
+export async function runCapture(session: JuliaSession, signatures: string[], replay: ReplayJob, opts: CaptureOptions = {}): Promise<CaptureResult> {
   const dir = await mkdtemp(join(tmpdir(), 'jlcache-capture-'));
   const dispose = () => rm(dir, { recursive: true, force: true });
   try {
@@ -44,18 +52,32 @@ export async function runCapture(session: JuliaSession, signatures: string[], re
     });
     if (!('refused' in reply)) return done(reply, 'session');
     if (opts.onlyPackage) throw new Error(`a package cache needs the capture in the session, which refused: ${reply.refused}`);
-    return done(await runWorker(dir, { ...replay, signatures }, opts), 'worker', reply.refused);
+    const worker = { launch: session.launch, sysimage: session.agentInfo!.identity.sysimage };
+    return done(await runWorker(dir, { ...replay, signatures }, worker, opts), 'worker', reply.refused);
   } catch (e) {
     await dispose();
     throw e;
   }
 }
 
-async function runWorker(dir: string, job: ReplayJob & { signatures: string[] }, opts: CaptureOptions): Promise<CaptureRecord> {
+interface WorkerJulia {
+  launch: JuliaLaunch;
+  sysimage: string;
+}
+
+/**
+ * The fallback: a `julia --output-o` process (imaging-mode codegen, so every Julia object the code uses goes through a
+ * relocatable slot) running server/julia/capture/worker.jl. `--output-o` needs a path; the worker exits before Julia
+ * would write it. `--sysimage` is needed too: in output mode Debian's julia otherwise looks for boot.jl.
+ */
+async function runWorker(dir: string, job: ReplayJob & { signatures: string[] }, julia: WorkerJulia, opts: CaptureOptions): Promise<CaptureRecord> {
   const jobFile = join(dir, 'job.json');
   await writeFile(jobFile, JSON.stringify({ ...job, outDir: dir }));
+  const args = ['--sysimage', julia.sysimage, '--output-o', join(dir, 'unused.o'), '--startup-file=no', '--history-file=no'];
+  if (job.project) args.push(`--project=${job.project}`);
+  args.push(join(repoRoot(), 'server', 'julia', 'capture', 'worker.jl'), jobFile);
   const { execa } = await loadExeca();
-  const proc = spawnWorker(execa, opts, dir, job.project, [jobFile], 'ignore');
+  const proc = execa(julia.launch.exe, args, { env: julia.launch.env, extendEnv: false, reject: false, stdin: 'ignore', all: true });
   let timedOut = false;
   const timer = setTimeout(() => {
     timedOut = true;

@@ -21,8 +21,13 @@ export interface CliOptions {
   compare?: boolean;
 }
 
+/** The command-line tools' Julia: --julia, else $JULIA, else `julia` on PATH. */
+export function cliJuliaPath(options: Pick<CliOptions, 'juliaPath'>): string {
+  return options.juliaPath || process.env.JULIA || 'julia';
+}
+
 export async function withSession<T>(options: CliOptions, body: (session: JuliaSession) => Promise<T>): Promise<T> {
-  const session = new JuliaSession({ juliaPath: options.juliaPath ?? process.env.JULIA ?? '' });
+  const session = new JuliaSession({ juliaPath: cliJuliaPath(options) });
   session.on('output', ({ stream, text }) => (stream === 'stdout' && !options.json ? process.stdout : process.stderr).write(text));
   try {
     await session.start();

@@ -2,8 +2,7 @@
 // With --json, Julia's output goes to stderr and the last stdout line is the report.
 import { resolve } from 'node:path';
 import { buildPackageCache } from '../packages/buildPackageCache.ts';
-import type { CliOptions } from './cliSession.ts';
-import { ms } from './cliSession.ts';
+import { cliJuliaPath, ms, type CliOptions } from './cliSession.ts';
 
 export interface PackageCacheReport {
   package: string;
@@ -21,7 +20,7 @@ export async function packageCacheCommand(pkgDir: string, options: CliOptions): 
   if (!options.cacheDir) throw new Error('package-cache needs --cache DIR');
   const out = (stream: 'stdout' | 'stderr', text: string) => (stream === 'stdout' && !options.json ? process.stdout : process.stderr).write(text);
   const r = await buildPackageCache(pkgDir, {
-    cacheDir: resolve(options.cacheDir), juliaPath: options.juliaPath ?? process.env.JULIA, onOutput: out,
+    cacheDir: resolve(options.cacheDir), juliaPath: cliJuliaPath(options), onOutput: out,
   });
   const report: PackageCacheReport = {
     package: r.package, version: r.version,

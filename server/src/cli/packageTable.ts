@@ -9,8 +9,9 @@ import { buildPackageCache, loadPackageCaches, packageSession } from '../package
 import { packageLoadPath, readPackage, type PackageInfo } from '../packages/packageInfo.ts';
 import { runPackageTests } from '../packages/testRun.ts';
 import { loadExeca } from '../util/execa.ts';
-import { libunwindDir, repoRoot } from '../util/repoRoot.ts';
-import type { CliOptions } from './cliSession.ts';
+import { juliaEnv } from '../session/juliaLaunch.ts';
+import { repoRoot } from '../util/repoRoot.ts';
+import { cliJuliaPath, type CliOptions } from './cliSession.ts';
 import { runReport, type RunReport } from './runCommand.ts';
 import { fmt as f, median } from './benchMath.ts';
 
@@ -63,9 +64,9 @@ export async function packagesTable(options: CliOptions): Promise<{ rows: string
 /** Wall time of the package's test suite in a plain `julia` process (no agent, no cache). */
 async function plainTestRun(pkg: PackageInfo, options: CliOptions): Promise<number> {
   const { execa } = await loadExeca();
-  const env = { ...process.env, JULIA_LOAD_PATH: packageLoadPath(pkg), LD_LIBRARY_PATH: libunwindDir() };
+  const env = juliaEnv({ JULIA_LOAD_PATH: packageLoadPath(pkg) });
   const t0 = performance.now();
-  await execa(options.juliaPath || process.env.JULIA || 'julia', ['--startup-file=no', pkg.tests], { env, cwd: pkg.dir });
+  await execa(cliJuliaPath(options), ['--startup-file=no', pkg.tests], { env, cwd: pkg.dir });
   return performance.now() - t0;
 }
 

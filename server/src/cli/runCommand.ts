@@ -110,13 +110,12 @@ export async function runReport(file: string, options: CliOptions & { warm?: boo
       report.warm_wall_ms = performance.now() - t;
     }
     if (options.save && store) {
-      const julia = options.juliaPath || process.env.JULIA || 'julia';
-      const summary = await saveCompiledWork(session, store, { julia, alreadySaved: new Set() });
+      const summary = await saveCompiledWork(session, store, { alreadySaved: new Set() });
       Object.assign(report, { save_ms: summary.ms, methods_saved: summary.methodsSaved, cache_bytes: summary.bytes, skipped: summary.skipped.length, capture_path: summary.capturePath });
       const p = performance.now();
       if (summary.entryId) await proveSavedEntry(store, summary.entryId, { session });
       report.prove_ms = performance.now() - p;
-      await ensureAgentCode(session, julia);
+      await ensureAgentCode(session);
     }
     return report;
   });

@@ -68,10 +68,9 @@ async function testAndSave(session: JuliaSession, pkg: PackageInfo, opts: Packag
   const { ms: testMs, failedSets, ...tests } = await runPackageTests(session, pkg);
   opts.signal?.throwIfAborted();
   report(`saving what ${pkg.name}'s tests compiled`, 60);
-  const julia = opts.juliaPath || 'julia';
-  const saved = await saveCompiledWork(session, store, { julia, alreadySaved: new Set(), onlyPackage: pkg.name, signal: opts.signal });
+  const saved = await saveCompiledWork(session, store, { alreadySaved: new Set(), onlyPackage: pkg.name, signal: opts.signal });
   if (saved.entryId) await proveSavedEntry(store, saved.entryId, { session });
-  await ensureAgentCode(session, julia);
+  await ensureAgentCode(session);
   return {
     package: pkg.name, version: pkg.version, tests, failedTestsets: failedSets, testMs, saveMs: saved.ms,
     methodsSaved: saved.methodsSaved, bytes: saved.bytes, skipped: saved.skipped.length, entryId: saved.entryId,

@@ -1,6 +1,5 @@
 // Runs `julia --version` before a session starts: a missing or wrong executable gets a clear message up front,
 // and a version other than the one the native cache is built for turns the cache off for that session.
-import type { CacheStatus } from '../../../shared/src/protocol.ts';
 import { loadExeca } from '../util/execa.ts';
 import { SessionError } from './errors.ts';
 
@@ -9,17 +8,6 @@ export const CACHE_JULIA_VERSION = '1.5.3';
 
 export function parseJuliaVersion(output: string): string | undefined {
   return /^julia version (\d+\.\d+\.\d+[^\s]*)/m.exec(output)?.[1];
-}
-
-/** Cache state implied by the Julia version alone (the agent may still refuse later, e.g. an unusual build). */
-export function cacheStatusForVersion(version: string): CacheStatus {
-  if (version === CACHE_JULIA_VERSION) return { state: 'none', methods: 0, bytes: 0 };
-  return {
-    state: 'disabled',
-    methods: 0,
-    bytes: 0,
-    reason: `Julia ${version} is running, but the compiled cache works only with Julia ${CACHE_JULIA_VERSION}: this session runs without it.`,
-  };
 }
 
 export function describeJuliaPath(juliaPath: string): string {

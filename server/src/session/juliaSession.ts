@@ -8,24 +8,17 @@ import { ResponseError, type MessageConnection } from 'vscode-jsonrpc/node';
 import type { CacheStatus, EvaluateParams, OutputParams, SessionState, SessionStatus } from '../../../shared/src/protocol.ts';
 import { loadExeca } from '../util/execa.ts';
 import { agentScript, defaultAgentExtensions, libunwindDir } from '../util/repoRoot.ts';
+import { juliaLaunch, type JuliaLaunch, type LaunchSettings } from './juliaLaunch.ts';
 import { settlesWithin, sleep } from '../util/timeout.ts';
 import { AgentSocket } from './agentSocket.ts';
 import { toSessionEvalResult, type AgentEvalResult, type AgentInfo, type AgentRequests, type SessionEvalResult } from './agentProtocol.ts';
 import { SessionError } from './errors.ts';
 import { describeExit, type ExitInfo } from './exitMessage.ts';
-import { cacheStatusForVersion, probeJuliaVersion } from './juliaProbe.ts';
+import { probeJuliaVersion } from './juliaProbe.ts';
 import { OutputThrottle } from './outputThrottle.ts';
 import { signalGroup, trackProcessGroup, untrackProcessGroup } from './processGroups.ts';
 
-export interface SessionOptions {
-  /** Julia executable; empty or absent means `julia` on PATH. */
-  juliaPath?: string;
-  /** Extra Julia command-line arguments (before the agent script). */
-  juliaArgs?: string[];
-  /** Passed as `--project=<project>` when set. */
-  project?: string;
-  /** Environment variables for Julia on top of this process's (e.g. JULIA_LOAD_PATH). */
-  env?: Record<string, string>;
+export interface SessionOptions extends LaunchSettings {
   cwd?: string;
   /** How long Julia may take to start and connect. */
   startTimeoutMs?: number;
@@ -105,13 +98,18 @@ export class JuliaSession extends EventEmitter<SessionEvents> {
     this.options = { ...this.options, ...launch };
   }
 
+  /** The Julia this session runs (or will run at its next start): executable, options and environment. */
+  get launch(): JuliaLaunch {
+    return juliaLaunch(this.options);
+  }
+
   /** A new, separate session on the same Julia binary, arguments and environment (not started). */
   sibling(): JuliaSession {
     const { juliaPath, juliaArgs, env, project } = this.options;
     return new JuliaSession({ juliaPath, juliaArgs, env, project });
   }
 
-  /** The cache service reports what it loaded (or why it did not) here; clients see it in the status. */
+  /** Written by the cache service only (cache/cacheStatus.ts decides what it says); clients see it in the status. */
   setCacheStatus(cache: CacheStatus): void {
     this.cache = { ...cache };
     this.emitStatus();
@@ -233,16 +231,12 @@ export class JuliaSession extends EventEmitter<SessionEvents> {
     this.info = undefined;
     this.setState('starting');
     try {
-      const juliaPath = this.options.juliaPath || 'julia';
-      const env = this.juliaEnv();
-      this.juliaVersion = await probeJuliaVersion(juliaPath, env);
-      this.cache = cacheStatusForVersion(this.juliaVersion);
-      const run = await this.spawn(juliaPath, env);
+      const launch = this.launch;
+      this.warnIfNoLibunwind();
+      this.juliaVersion = await probeJuliaVersion(launch.exe, launch.env);
+      const run = await this.spawn(launch);
       const info = await this.send<AgentInfo>(run, 'initialize', {});
       this.info = info;
-      if (!info.supported && this.cache.state !== 'disabled') {
-        this.cache = { state: 'disabled', methods: 0, bytes: 0, reason: info.reason ?? 'the agent reports that the cache cannot work here' };
-      }
       this.setState('idle');
       return this.status();
     } catch (error) {
@@ -259,27 +253,22 @@ export class JuliaSession extends EventEmitter<SessionEvents> {
     }
   }
 
-  private juliaEnv(): NodeJS.ProcessEnv {
+  private warnIfNoLibunwind(): void {
     const unwind = libunwindDir();
-    if (!existsSync(unwind)) {
-      this.emit('output', {
-        stream: 'stderr',
-        text: `warning: ${unwind} is missing (run \`npm run setup\`): Julia 1.5.3 crashes on exceptions without it\n`,
-      });
-    }
-    const inherited = process.env.LD_LIBRARY_PATH;
-    return { ...process.env, ...this.options.env, LD_LIBRARY_PATH: inherited ? `${unwind}:${inherited}` : unwind };
+    if (existsSync(unwind)) return;
+    this.emit('output', {
+      stream: 'stderr',
+      text: `warning: ${unwind} is missing (run \`npm run setup\`): Julia 1.5.3 crashes on exceptions without it\n`,
+    });
   }
 
-  private async spawn(juliaPath: string, env: NodeJS.ProcessEnv): Promise<Running> {
+  private async spawn(launch: JuliaLaunch): Promise<Running> {
     const socket = await AgentSocket.listen();
-    const args = ['--startup-file=no', '--history-file=no', '--color=no', '-q'];
-    if (this.options.project) args.push(`--project=${this.options.project}`);
-    args.push(...(this.options.juliaArgs ?? []), this.options.agentPath ?? agentScript(), socket.path);
+    const args = [...launch.options, this.options.agentPath ?? agentScript(), socket.path];
     args.push(...(this.options.agentExtensions ?? defaultAgentExtensions()));
     const { execa } = await loadExeca();
-    const proc = execa(juliaPath, args, {
-      env,
+    const proc = execa(launch.exe, args, {
+      env: launch.env,
       extendEnv: false,
       cwd: this.options.cwd,
       stdin: 'ignore',
@@ -291,7 +280,7 @@ export class JuliaSession extends EventEmitter<SessionEvents> {
     if (proc.pid === undefined) {
       socket.dispose();
       const result = await proc;
-      throw new SessionError('julia-not-found', `cannot start ${juliaPath}: ${result.shortMessage ?? 'spawn failed'}`);
+      throw new SessionError('julia-not-found', `cannot start ${launch.exe}: ${result.shortMessage ?? 'spawn failed'}`);
     }
     const pid = proc.pid;
     trackProcessGroup(pid);

@@ -7,14 +7,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { treeBytes } from '../../cache/files.ts';
 import { repoRoot } from '../../util/repoRoot.ts';
-import type { CliOptions } from '../cliSession.ts';
+import { cliJuliaPath, type CliOptions } from '../cliSession.ts';
 import { runReport } from '../runCommand.ts';
 import { median } from '../benchMath.ts';
 import { type CompareRow, writeComparison } from './compareReport.ts';
 import { bareRun, buildSysimage, type BareRun } from './sysimage.ts';
 
 export async function compareCommand(options: CliOptions): Promise<number> {
-  const julia = options.juliaPath || process.env.JULIA || 'julia';
+  const julia = cliJuliaPath(options);
   const runs = options.runs ?? 3;
   const dir = join(repoRoot(), 'workloads');
   const files = (await readdir(dir)).filter((n) => n.endsWith('.jl')).sort();

@@ -5,7 +5,8 @@
 import { readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { loadExeca } from '../../util/execa.ts';
-import { libunwindDir, repoRoot } from '../../util/repoRoot.ts';
+import { juliaEnv } from '../../session/juliaLaunch.ts';
+import { repoRoot } from '../../util/repoRoot.ts';
 
 export interface SysimageBuild {
   path: string;
@@ -27,11 +28,6 @@ export interface BareRun {
 }
 
 const benchScript = (name: string) => join(repoRoot(), 'server', 'julia', 'bench', name);
-
-export function juliaEnv(): NodeJS.ProcessEnv {
-  const inherited = process.env.LD_LIBRARY_PATH;
-  return { ...process.env, LD_LIBRARY_PATH: inherited ? `${libunwindDir()}:${inherited}` : libunwindDir() };
-}
 
 /** The image `julia` starts with by default (Julia 1.5: Base.JLOptions().image_file). */
 export async function defaultSysimage(julia: string): Promise<string> {
