@@ -8,6 +8,7 @@ import type { JuliaSession } from '../session/juliaSession.ts';
 import { recordColdTimes } from './statementTimes.ts';
 import type { Store } from './store.ts';
 import { storeCapture } from './storeCapture.ts';
+import { holdAt } from './testPause.ts';
 
 export interface SaveOptions {
   /** Signatures this session already saved (updated by saveCompiledWork). */
@@ -40,6 +41,8 @@ export async function saveCompiledWork(session: JuliaSession, store: Store, opts
   const replay = { project: log.project, loadPath: log.loadPath, definitions: log.definitions };
   const capture = await runCapture(session, fresh, replay, { signal: opts.signal, onlyPackage: opts.onlyPackage });
   try {
+    const held = holdAt('save-captured', opts.signal); // tests only: waits here until the save is cancelled
+    if (held) await held;
     opts.signal?.throwIfAborted();
     summary.capturePath = capture.path;
     if (capture.why) summary.captureNote = `captured by the worker: ${capture.why}`;

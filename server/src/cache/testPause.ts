@@ -1,8 +1,10 @@
-// Test-only stop points inside a cache write (and a team cache push). With JLC_TEST_PAUSE_AT=<point> in its environment, a process that
-// reaches that step prints "paused <point>" on stderr (stdout may be the language server's protocol stream) and
-// then blocks for good, so a test can SIGKILL it exactly there (storeConcurrency.test.ts, faultsSave.test.ts)
-// instead of hoping a timed kill lands mid-save. Without the variable, which is always the case outside tests,
-// pauseAt only compares one string.
+// Test-only stop points inside a cache write (and a team cache push, and one hold in a save). With
+// JLC_TEST_PAUSE_AT=<point> in its environment, a process that reaches that step prints "paused <point>" on stderr
+// (stdout may be the language server's protocol stream) and then blocks for good, so a test can SIGKILL it exactly
+// there (storeConcurrency.test.ts, faultsSave.test.ts) instead of hoping a timed kill lands mid-save. A cancel must
+// land at an exact step too, but needs the event loop running to receive it: holdAt waits asynchronously until the
+// save's AbortSignal fires (saveCancel.test.ts). Without the variable, which is always the case outside tests,
+// pauseAt and holdAt only compare one string.
 import { writeSync } from 'node:fs';
 
 /** The steps of a save, in order; "staged"/"guarded" are inside taking the lock (lock.ts). */
@@ -34,4 +36,26 @@ export function pauseAt(point: PausePoint | (typeof REMOTE_PAUSE_POINTS)[number]
   writeSync(2, `paused ${point}\n`);
   // Blocks the event loop too, so no later step (timer, promise, exit handler) can run before the kill.
   Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0);
+}
+
+/** Asynchronous holds (holdAt): the step waits for its cancellation instead of blocking for a kill. */
+export const HOLD_POINTS = [
+  'save-captured', // saveFlow.ts: the capture returned, nothing compiled to an object or stored yet
+] as const;
+
+const held = new Set<string>();
+
+/**
+ * With JLC_TEST_PAUSE_AT=<point>, the first time this process reaches the point: prints "paused <point>" on stderr
+ * and returns a promise that resolves once `signal` is aborted (never, without a signal). Only the first time, so the
+ * test's next save in the same server runs through. Otherwise returns undefined; the caller awaits only a promise.
+ */
+export function holdAt(point: (typeof HOLD_POINTS)[number], signal: AbortSignal | undefined): Promise<void> | undefined {
+  if (process.env.JLC_TEST_PAUSE_AT !== point || held.has(point)) return undefined;
+  held.add(point);
+  writeSync(2, `paused ${point}\n`);
+  return new Promise((resolve) => {
+    if (signal?.aborted) resolve();
+    else signal?.addEventListener('abort', () => resolve(), { once: true });
+  });
 }
