@@ -6,6 +6,11 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 E2E=${E2E:-1}
+# The tests never touch the user's signing key or caches: one throwaway key and cache home for the whole run, shared
+# by every test file, so the capture code's own cache (server/src/capture/agentCode.ts) is built once per run.
+run_home=$(mktemp -d -t jlcache-test-run-XXXXXX)
+trap 'rm -rf "$run_home"' EXIT
+export XDG_CACHE_HOME="$run_home/cache" JLCACHE_KEY_DIR="$run_home/key"
 E2E=$E2E bash scripts/setup.sh
 npm run --silent build
 npx tsc -p . --noEmit

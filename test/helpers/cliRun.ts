@@ -13,10 +13,13 @@ export const repo = join(__dirname, '..', '..');
 export const workloads = join(repo, 'workloads');
 export const cliJs = join(repo, 'dist', 'cli.js');
 
-/** A private signing key for this test process and everything it starts (set JLCACHE_KEY_DIR to it in-process). */
+/**
+ * A private signing key for this test process and everything it starts (set JLCACHE_KEY_DIR to it in-process): the
+ * test run's own (scripts/test.sh exports one for the whole run), or one for this process when run alone.
+ */
 let keyDir: string | undefined;
 export function privateKeyDir(): string {
-  keyDir ??= tempDir('key');
+  keyDir ??= process.env.JLCACHE_KEY_DIR ?? tempDir('key');
   return keyDir;
 }
 
