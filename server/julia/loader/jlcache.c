@@ -118,15 +118,15 @@ static const uint8_t *take(rd_t *r, size_t n)
 }
 static uint32_t take32(rd_t *r) { const uint8_t *q = take(r, 4); return q ? rd32(q) : 0; }
 
-static int parse_plan(cache_t *c, char *err, size_t errlen)
+/* Magic, version, the thread-local storage offset the code was compiled against, and the three table counts. */
+static int parse_header(cache_t *c, rd_t *r, char *err, size_t errlen)
 {
-    rd_t r = { c->plan, c->plan + c->planlen, 0 };
-    const uint8_t *magic = take(&r, 8);
+    const uint8_t *magic = take(r, 8);
     if (!magic || memcmp(magic, "JLCPLAN\0", 8) != 0) { setmsg(err, errlen, "not a plan file (bad magic)"); return -1; }
-    uint32_t version = take32(&r); take32(&r);
-    const uint8_t *tls = take(&r, 8);
-    c->nnodes = take32(&r); c->nslots = take32(&r); c->nentries = take32(&r); take32(&r);
-    if (r.bad) { setmsg(err, errlen, "plan truncated in its header"); return -1; }
+    uint32_t version = take32(r); take32(r);
+    const uint8_t *tls = take(r, 8);
+    c->nnodes = take32(r); c->nslots = take32(r); c->nentries = take32(r); take32(r);
+    if (r->bad) { setmsg(err, errlen, "plan truncated in its header"); return -1; }
     if (version != PLAN_VERSION) { setmsg(err, errlen, "plan format %u, loader expects %u", version, PLAN_VERSION); return -1; }
     int64_t want; memcpy(&want, tls, 8);
     if (want != jlc_tls_offset()) {
@@ -134,48 +134,87 @@ static int parse_plan(cache_t *c, char *err, size_t errlen)
                (long long)want, (long long)jlc_tls_offset());
         return -1;
     }
+    /* every node, slot and entry takes at least one byte: larger counts are corruption, not a huge allocation */
     if (c->nnodes > c->planlen || c->nslots > c->planlen || c->nentries > c->planlen) {
         setmsg(err, errlen, "plan counts exceed its size"); return -1;
     }
+    return 0;
+}
+
+/* The per-node, per-slot and per-entry tables; one spare element each so that a count of 0 still allocates. */
+static int alloc_tables(cache_t *c, char *err, size_t errlen)
+{
     c->nodes = calloc(c->nnodes + 1, sizeof(node_t));
     c->vals = calloc(c->nnodes + 1, sizeof(jl_value_t *));
     c->state = calloc(c->nnodes + 1, 1);
     c->filled = calloc(c->nslots + 1, 1);
     c->entries = calloc(c->nentries + 1, sizeof(entry_t));
     if (!c->nodes || !c->vals || !c->state || !c->filled || !c->entries) { setmsg(err, errlen, "out of memory"); return -1; }
+    return 0;
+}
+
+/* Nodes are (u8 op, u32 len, len bytes); their operands are checked when they are built. */
+static int parse_nodes(cache_t *c, rd_t *r, char *err, size_t errlen)
+{
     for (uint32_t i = 0; i < c->nnodes; i++) {
-        const uint8_t *op = take(&r, 1);
-        uint32_t len = take32(&r);
-        const uint8_t *p = take(&r, len);
-        if (r.bad) { setmsg(err, errlen, "plan truncated in node %u", i); return -1; }
+        const uint8_t *op = take(r, 1);
+        uint32_t len = take32(r);
+        const uint8_t *p = take(r, len);
+        if (r->bad) { setmsg(err, errlen, "plan truncated in node %u", i); return -1; }
         if (*op < 1 || *op > OP_LAST) { setmsg(err, errlen, "node %u: unknown op %u", i, *op); return -1; }
         c->nodes[i].op = *op; c->nodes[i].len = len; c->nodes[i].p = p;
     }
-    const uint8_t *slots = take(&r, (size_t)c->nslots * 4);
-    if (r.bad) { setmsg(err, errlen, "plan truncated in the slot table"); return -1; }
+    return 0;
+}
+
+/* One u32 node per global slot, or NO_NODE for a slot whose object has no stable identity. */
+static int parse_slot_table(cache_t *c, rd_t *r, char *err, size_t errlen)
+{
+    const uint8_t *slots = take(r, (size_t)c->nslots * 4);
+    if (r->bad) { setmsg(err, errlen, "plan truncated in the slot table"); return -1; }
     c->slottab = slots;
     for (uint32_t s = 0; s < c->nslots; s++) {
         uint32_t n = rd32(slots + 4 * s);
         if (n != NO_NODE && n >= c->nnodes) { setmsg(err, errlen, "slot %u refers to node %u of %u", s, n, c->nnodes); return -1; }
     }
-    for (uint32_t k = 0; k < c->nentries; k++) {
-        entry_t *e = &c->entries[k];
-        e->index = take32(&r); e->sig = take32(&r); e->rettype = take32(&r);
-        const uint8_t *kind = take(&r, 1);
-        e->kind = kind ? *kind : 0xff;
-        e->nreq = take32(&r); e->req = r.p;
-        for (uint32_t j = 0; j < e->nreq && !r.bad; j++) take(&r, take32(&r));
-        e->nslots = take32(&r); e->slots = take(&r, (size_t)e->nslots * 4);
-        e->nback = take32(&r); e->back = take(&r, (size_t)e->nback * 4);
-        if (r.bad) { setmsg(err, errlen, "plan truncated in entry %u", k); return -1; }
-        if (e->sig >= c->nnodes || e->rettype >= c->nnodes || e->kind > ENTRY_FPTR_SPARAM) {
-            setmsg(err, errlen, "entry %u: bad signature/rettype node or kind", k); return -1;
-        }
-        for (uint32_t j = 0; j < e->nslots; j++)
-            if (rd32(e->slots + 4 * j) >= c->nslots) { setmsg(err, errlen, "entry %u: slot out of range", k); return -1; }
-        for (uint32_t j = 0; j < e->nback; j++)
-            if (rd32(e->back + 4 * j) >= c->nnodes) { setmsg(err, errlen, "entry %u: backedge node out of range", k); return -1; }
+    return 0;
+}
+
+/* Entry k's fields, pointing into the plan; the requirement strings are only skipped here (requirements_met reads them). */
+static int read_entry(rd_t *r, entry_t *e, uint32_t k, char *err, size_t errlen)
+{
+    e->index = take32(r); e->sig = take32(r); e->rettype = take32(r);
+    const uint8_t *kind = take(r, 1);
+    e->kind = kind ? *kind : 0xff;
+    e->nreq = take32(r); e->req = r->p;
+    for (uint32_t j = 0; j < e->nreq && !r->bad; j++) take(r, take32(r));
+    e->nslots = take32(r); e->slots = take(r, (size_t)e->nslots * 4);
+    e->nback = take32(r); e->back = take(r, (size_t)e->nback * 4);
+    if (r->bad) { setmsg(err, errlen, "plan truncated in entry %u", k); return -1; }
+    return 0;
+}
+
+/* Every node and slot index an entry holds is in range, so installing it never reads outside the tables. */
+static int check_entry(const cache_t *c, const entry_t *e, uint32_t k, char *err, size_t errlen)
+{
+    if (e->sig >= c->nnodes || e->rettype >= c->nnodes || e->kind > ENTRY_FPTR_SPARAM) {
+        setmsg(err, errlen, "entry %u: bad signature/rettype node or kind", k); return -1;
     }
+    for (uint32_t j = 0; j < e->nslots; j++)
+        if (rd32(e->slots + 4 * j) >= c->nslots) { setmsg(err, errlen, "entry %u: slot out of range", k); return -1; }
+    for (uint32_t j = 0; j < e->nback; j++)
+        if (rd32(e->back + 4 * j) >= c->nnodes) { setmsg(err, errlen, "entry %u: backedge node out of range", k); return -1; }
+    return 0;
+}
+
+static int parse_plan(cache_t *c, char *err, size_t errlen)
+{
+    rd_t r = { c->plan, c->plan + c->planlen, 0 };
+    if (parse_header(c, &r, err, errlen) != 0 || alloc_tables(c, err, errlen) != 0 || parse_nodes(c, &r, err, errlen) != 0 ||
+        parse_slot_table(c, &r, err, errlen) != 0)
+        return -1;
+    for (uint32_t k = 0; k < c->nentries; k++)
+        if (read_entry(&r, &c->entries[k], k, err, errlen) != 0 || check_entry(c, &c->entries[k], k, err, errlen) != 0) return -1;
     if (r.p != r.end) { setmsg(err, errlen, "plan has %zu trailing bytes", (size_t)(r.end - r.p)); return -1; }
     return 0;
 }
@@ -373,117 +412,277 @@ static jl_value_t *find_gensym(jl_module_t *m, jl_sym_t *file, uint32_t line, ui
 #define ARG(j) arg(c, i, n, (j), depth, err, errlen)
 #define NREFS (n->len / 4)
 
-static jl_value_t *build(cache_t *c, uint32_t i, const node_t *n, int depth, char *err, size_t errlen)
+/* A node of the wrong size or with an operand that failed: the operand's own message is the more precise one. */
+static jl_value_t *malformed(uint32_t i, const node_t *n, char *err, size_t errlen)
 {
-    jl_value_t *a, *b, *d, *args[MAX_ARGS];
-    switch (n->op) {
-    case OP_SYM: return (jl_value_t *)jl_symbol_n((const char *)n->p, n->len);
-    case OP_STR: return jl_pchar_to_string((const char *)n->p, n->len);
-    case OP_ROOTMOD: {
-        jl_module_t *m = find_root_module(n->p, n->len);
-        if (!m) setmsg(err, errlen, "module %.*s is not loaded", (int)n->len, n->p);
-        return (jl_value_t *)m;
-    }
-    case OP_GLOBAL: case OP_BINDING:
-        if (n->len != 8 || !(a = ARG(0)) || !(b = ARG(1))) break;
-        if (!jl_is_module(a) || !jl_is_symbol(b)) { setmsg(err, errlen, "node %u: expects a module and a symbol", i); break; }
-        if (n->op == OP_BINDING) return (jl_value_t *)jl_get_binding_wr((jl_module_t *)a, (jl_sym_t *)b, 1);
-        if (!(d = jl_get_global((jl_module_t *)a, (jl_sym_t *)b)))
-            setmsg(err, errlen, "%s.%s is not defined", jl_symbol_name(((jl_module_t *)a)->name), jl_symbol_name((jl_sym_t *)b));
-        return d;
-    case OP_APPLY: case OP_TUPLETYPE: case OP_UNION: case OP_CALL: case OP_NEWSTRUCT: case OP_SVEC: {
-        uint32_t k = NREFS;
-        if (n->len % 4 || k > MAX_ARGS) { setmsg(err, errlen, "node %u: bad operand list", i); break; }
-        for (uint32_t j = 0; j < k; j++) if (!(args[j] = ARG(j))) return NULL;
-        if (n->op == OP_TUPLETYPE) return (jl_value_t *)jl_apply_tuple_type_v(args, k);
-        if (n->op == OP_UNION) return jl_type_union(args, k);
-        if (n->op == OP_SVEC) {
-            jl_svec_t *s = jl_alloc_svec(k);
-            for (uint32_t j = 0; j < k; j++) jl_svecset(s, j, args[j]);
-            return (jl_value_t *)s;
-        }
-        if (k < 1) { setmsg(err, errlen, "node %u: missing head operand", i); break; }
-        if (n->op == OP_APPLY) {
-            if (!jl_is_type(args[0])) { setmsg(err, errlen, "node %u: applying a non-type", i); break; }
-            return jl_apply_type(args[0], args + 1, k - 1);
-        }
-        if (n->op == OP_CALL) return jl_call(args[0], args + 1, k - 1);
-        if (!jl_is_datatype(args[0]) || !((jl_datatype_t *)args[0])->layout || jl_datatype_nfields(args[0]) != k - 1 ||
-            ((jl_datatype_t *)args[0])->mutabl) {
-            setmsg(err, errlen, "node %u: bad struct construction", i); break;
-        }
-        return jl_new_structv((jl_datatype_t *)args[0], args + 1, k - 1);
-    }
-    case OP_TYPEVAR:
-        if (n->len != 12 || !(a = ARG(0)) || !(b = ARG(1)) || !(d = ARG(2))) break;
-        if (!jl_is_symbol(a)) { setmsg(err, errlen, "node %u: typevar name is not a symbol", i); break; }
-        return (jl_value_t *)jl_new_typevar((jl_sym_t *)a, b, d);
-    case OP_UNIONALL:
-        if (n->len != 8 || !(a = ARG(0)) || !(b = ARG(1))) break;
-        if (!jl_is_typevar(a)) { setmsg(err, errlen, "node %u: UnionAll without a TypeVar", i); break; }
-        return jl_type_unionall((jl_tvar_t *)a, b);
-    case OP_BITS:
-        if (n->len < 4 || !(a = ARG(0))) break;
-        if (!jl_is_datatype(a) || !((jl_datatype_t *)a)->isbitstype || (uint32_t)jl_datatype_size(a) != n->len - 4) {
-            setmsg(err, errlen, "node %u: bits do not fit their type", i); break;
-        }
-        return jl_new_bits(a, (void *)(n->p + 4));
-    case OP_INSTANCE:
-        if (n->len != 4 || !(a = ARG(0))) break;
-        if (!jl_is_datatype(a) || !((jl_datatype_t *)a)->instance) { setmsg(err, errlen, "node %u: type has no singleton instance", i); break; }
-        return ((jl_datatype_t *)a)->instance;
-    case OP_MI:
-        if (n->len != 4 || !(a = ARG(0))) break;
-        return (jl_value_t *)mi_for(a, err, errlen);
-    case OP_METHOD: case OP_METHODROOT: {
-        if ((n->op == OP_METHOD ? n->len != 4 : n->len != 12) || !(a = ARG(0))) break;
-        if (n->op == OP_METHOD) {
-            jl_method_t *m = jl_is_type(a) ? method_for(a) : NULL;
-            if (!m || !jl_types_equal((jl_value_t *)m->sig, a)) { setmsg(err, errlen, "node %u: method not found", i); return NULL; }
-            return (jl_value_t *)m;
-        }
-        if (!jl_is_method(a) || !(b = ARG(1))) { setmsg(err, errlen, "node %u: not a method", i); break; }
-        jl_array_t *rs = ((jl_method_t *)a)->roots;
-        uint32_t k = rd32(n->p + 8);
-        if (!rs || k >= jl_array_len(rs) || !(d = jl_array_ptr_ref(rs, k)) || jl_typeof(d) != b) {
-            setmsg(err, errlen, "node %u: method root %u is not there", i, k); break;
-        }
-        return d;
-    }
-    case OP_GENSYM:
-        if (n->len != 24 || !(a = ARG(0)) || !(b = ARG(1))) break;
-        if (!jl_is_module(a) || !jl_is_symbol(b)) { setmsg(err, errlen, "node %u: bad closure location", i); break; }
-        return find_gensym((jl_module_t *)a, (jl_sym_t *)b, rd32(n->p + 8), rd32(n->p + 12), rd32(n->p + 16), rd32(n->p + 20), err, errlen);
-    case OP_CLOSURE:
-        if (n->len != 12 || !(a = ARG(0))) break;
-        if (!jl_is_method(a)) { setmsg(err, errlen, "node %u: closure of a non-method", i); break; }
-        return find_closure((jl_method_t *)a, rd32(n->p + 4), rd32(n->p + 8), err, errlen);
-    case OP_KWSORTER:
-        if (n->len != 4 || !(a = ARG(0))) break;
-        if (!jl_is_datatype(a) || !((jl_datatype_t *)a)->name->mt) { setmsg(err, errlen, "node %u: not a function type", i); break; }
-        return jl_typeof(jl_get_kwsorter(a));
-    case OP_TYPENAME:
-        if (n->len != 4 || !(a = ARG(0))) break;
-        a = unwrap(a);
-        if (!jl_is_datatype(a)) { setmsg(err, errlen, "node %u: not a data type", i); break; }
-        return (jl_value_t *)((jl_datatype_t *)a)->name;
-    case OP_TYPEOF:
-        if (n->len != 4 || !(a = ARG(0))) break;
-        return jl_typeof(a);
-    case OP_FIELD: {
-        if (n->len != 12 || !(a = ARG(0)) || !(b = ARG(1))) break;
-        jl_datatype_t *t = (jl_datatype_t *)jl_typeof(a);
-        uint32_t k = rd32(n->p + 8);
-        /* only pointer fields of immutable values: no allocation, and the object is the one the constant holds */
-        if (t->mutabl || !t->layout || k >= jl_datatype_nfields(t) || !jl_field_isptr(t, k) ||
-            !(d = jl_get_nth_field_noalloc(a, k)) || jl_typeof(d) != b) {
-            setmsg(err, errlen, "node %u: field %u is not there", i, k); break;
-        }
-        return d;
-    }
-    }
     if (!err[0]) setmsg(err, errlen, "node %u: malformed op %u", i, n->op);
     return NULL;
+}
+
+/* One builder per op: the node's value, or NULL with err saying why. */
+static jl_value_t *build_sym(cache_t *c, uint32_t i, const node_t *n, int depth, char *err, size_t errlen)
+{
+    return (jl_value_t *)jl_symbol_n((const char *)n->p, n->len);
+}
+static jl_value_t *build_str(cache_t *c, uint32_t i, const node_t *n, int depth, char *err, size_t errlen)
+{
+    return jl_pchar_to_string((const char *)n->p, n->len);
+}
+
+static jl_value_t *build_rootmod(cache_t *c, uint32_t i, const node_t *n, int depth, char *err, size_t errlen)
+{
+    jl_module_t *m = find_root_module(n->p, n->len);
+    if (!m) setmsg(err, errlen, "module %.*s is not loaded", (int)n->len, n->p);
+    return (jl_value_t *)m;
+}
+
+/* Operands 0 and 1 of a global or binding node: the module and the name in it. */
+static int module_and_name(cache_t *c, uint32_t i, const node_t *n, int depth, char *err, size_t errlen,
+                           jl_module_t **m, jl_sym_t **s)
+{
+    jl_value_t *a, *b;
+    if (n->len != 8 || !(a = ARG(0)) || !(b = ARG(1))) return 0;
+    if (!jl_is_module(a) || !jl_is_symbol(b)) { setmsg(err, errlen, "node %u: expects a module and a symbol", i); return 0; }
+    *m = (jl_module_t *)a; *s = (jl_sym_t *)b;
+    return 1;
+}
+
+static jl_value_t *build_global(cache_t *c, uint32_t i, const node_t *n, int depth, char *err, size_t errlen)
+{
+    jl_module_t *m; jl_sym_t *s;
+    if (!module_and_name(c, i, n, depth, err, errlen, &m, &s)) return malformed(i, n, err, errlen);
+    jl_value_t *v = jl_get_global(m, s);
+    if (!v) setmsg(err, errlen, "%s.%s is not defined", jl_symbol_name(m->name), jl_symbol_name(s));
+    return v;
+}
+
+/* The binding itself, for code that reads or assigns the global through it; never an operand (see arg). */
+static jl_value_t *build_binding(cache_t *c, uint32_t i, const node_t *n, int depth, char *err, size_t errlen)
+{
+    jl_module_t *m; jl_sym_t *s;
+    if (!module_and_name(c, i, n, depth, err, errlen, &m, &s)) return malformed(i, n, err, errlen);
+    return (jl_value_t *)jl_get_binding_wr(m, s, 1);
+}
+
+/* All operands of a node whose bytes are a list of node references, resolved into args; their count in *k. */
+static int operands(cache_t *c, uint32_t i, const node_t *n, int depth, char *err, size_t errlen,
+                    jl_value_t **args, uint32_t *k)
+{
+    *k = NREFS;
+    if (n->len % 4 || *k > MAX_ARGS) { setmsg(err, errlen, "node %u: bad operand list", i); return 0; }
+    for (uint32_t j = 0; j < *k; j++) if (!(args[j] = ARG(j))) return 0;
+    return 1;
+}
+
+/* As operands, for the nodes whose first operand is what the rest are applied to. */
+static int head_and_operands(cache_t *c, uint32_t i, const node_t *n, int depth, char *err, size_t errlen,
+                             jl_value_t **args, uint32_t *k)
+{
+    if (!operands(c, i, n, depth, err, errlen, args, k)) return 0;
+    if (*k < 1) { setmsg(err, errlen, "node %u: missing head operand", i); return 0; }
+    return 1;
+}
+
+static jl_value_t *build_tupletype(cache_t *c, uint32_t i, const node_t *n, int depth, char *err, size_t errlen)
+{
+    jl_value_t *args[MAX_ARGS]; uint32_t k;
+    if (!operands(c, i, n, depth, err, errlen, args, &k)) return NULL;
+    return (jl_value_t *)jl_apply_tuple_type_v(args, k);
+}
+
+static jl_value_t *build_union(cache_t *c, uint32_t i, const node_t *n, int depth, char *err, size_t errlen)
+{
+    jl_value_t *args[MAX_ARGS]; uint32_t k;
+    if (!operands(c, i, n, depth, err, errlen, args, &k)) return NULL;
+    return jl_type_union(args, k);
+}
+
+static jl_value_t *build_svec(cache_t *c, uint32_t i, const node_t *n, int depth, char *err, size_t errlen)
+{
+    jl_value_t *args[MAX_ARGS]; uint32_t k;
+    if (!operands(c, i, n, depth, err, errlen, args, &k)) return NULL;
+    jl_svec_t *s = jl_alloc_svec(k);
+    for (uint32_t j = 0; j < k; j++) jl_svecset(s, j, args[j]);
+    return (jl_value_t *)s;
+}
+
+static jl_value_t *build_apply(cache_t *c, uint32_t i, const node_t *n, int depth, char *err, size_t errlen)
+{
+    jl_value_t *args[MAX_ARGS]; uint32_t k;
+    if (!head_and_operands(c, i, n, depth, err, errlen, args, &k)) return NULL;
+    if (!jl_is_type(args[0])) { setmsg(err, errlen, "node %u: applying a non-type", i); return NULL; }
+    return jl_apply_type(args[0], args + 1, k - 1);
+}
+
+/* jl_call returns NULL when the call throws, leaving err empty: resolve then reports "no value". */
+static jl_value_t *build_call(cache_t *c, uint32_t i, const node_t *n, int depth, char *err, size_t errlen)
+{
+    jl_value_t *args[MAX_ARGS]; uint32_t k;
+    if (!head_and_operands(c, i, n, depth, err, errlen, args, &k)) return NULL;
+    return jl_call(args[0], args + 1, k - 1);
+}
+
+/* Immutable structs only: a new mutable object would not be the one the compiled code refers to. */
+static jl_value_t *build_newstruct(cache_t *c, uint32_t i, const node_t *n, int depth, char *err, size_t errlen)
+{
+    jl_value_t *args[MAX_ARGS]; uint32_t k;
+    if (!head_and_operands(c, i, n, depth, err, errlen, args, &k)) return NULL;
+    if (!jl_is_datatype(args[0]) || !((jl_datatype_t *)args[0])->layout || jl_datatype_nfields(args[0]) != k - 1 ||
+        ((jl_datatype_t *)args[0])->mutabl) {
+        setmsg(err, errlen, "node %u: bad struct construction", i); return NULL;
+    }
+    return jl_new_structv((jl_datatype_t *)args[0], args + 1, k - 1);
+}
+
+static jl_value_t *build_typevar(cache_t *c, uint32_t i, const node_t *n, int depth, char *err, size_t errlen)
+{
+    jl_value_t *a, *b, *d;
+    if (n->len != 12 || !(a = ARG(0)) || !(b = ARG(1)) || !(d = ARG(2))) return malformed(i, n, err, errlen);
+    if (!jl_is_symbol(a)) { setmsg(err, errlen, "node %u: typevar name is not a symbol", i); return NULL; }
+    return (jl_value_t *)jl_new_typevar((jl_sym_t *)a, b, d);
+}
+
+static jl_value_t *build_unionall(cache_t *c, uint32_t i, const node_t *n, int depth, char *err, size_t errlen)
+{
+    jl_value_t *a, *b;
+    if (n->len != 8 || !(a = ARG(0)) || !(b = ARG(1))) return malformed(i, n, err, errlen);
+    if (!jl_is_typevar(a)) { setmsg(err, errlen, "node %u: UnionAll without a TypeVar", i); return NULL; }
+    return jl_type_unionall((jl_tvar_t *)a, b);
+}
+
+/* A bits value: its type, then exactly that type's size of raw bytes. */
+static jl_value_t *build_bits(cache_t *c, uint32_t i, const node_t *n, int depth, char *err, size_t errlen)
+{
+    jl_value_t *a;
+    if (n->len < 4 || !(a = ARG(0))) return malformed(i, n, err, errlen);
+    if (!jl_is_datatype(a) || !((jl_datatype_t *)a)->isbitstype || (uint32_t)jl_datatype_size(a) != n->len - 4) {
+        setmsg(err, errlen, "node %u: bits do not fit their type", i); return NULL;
+    }
+    return jl_new_bits(a, (void *)(n->p + 4));
+}
+
+static jl_value_t *build_instance(cache_t *c, uint32_t i, const node_t *n, int depth, char *err, size_t errlen)
+{
+    jl_value_t *a;
+    if (n->len != 4 || !(a = ARG(0))) return malformed(i, n, err, errlen);
+    if (!jl_is_datatype(a) || !((jl_datatype_t *)a)->instance) { setmsg(err, errlen, "node %u: type has no singleton instance", i); return NULL; }
+    return ((jl_datatype_t *)a)->instance;
+}
+
+static jl_value_t *build_mi(cache_t *c, uint32_t i, const node_t *n, int depth, char *err, size_t errlen)
+{
+    jl_value_t *a;
+    if (n->len != 4 || !(a = ARG(0))) return malformed(i, n, err, errlen);
+    return (jl_value_t *)mi_for(a, err, errlen);
+}
+
+/* The method whose signature is exactly the operand, not merely one that would be called with it. */
+static jl_value_t *build_method(cache_t *c, uint32_t i, const node_t *n, int depth, char *err, size_t errlen)
+{
+    jl_value_t *a;
+    if (n->len != 4 || !(a = ARG(0))) return malformed(i, n, err, errlen);
+    jl_method_t *m = jl_is_type(a) ? method_for(a) : NULL;
+    if (!m || !jl_types_equal((jl_value_t *)m->sig, a)) { setmsg(err, errlen, "node %u: method not found", i); return NULL; }
+    return (jl_value_t *)m;
+}
+
+/* Entry k of a method's roots, checked against the type the plan recorded for it. */
+static jl_value_t *build_methodroot(cache_t *c, uint32_t i, const node_t *n, int depth, char *err, size_t errlen)
+{
+    jl_value_t *a, *b, *d;
+    if (n->len != 12 || !(a = ARG(0))) return malformed(i, n, err, errlen);
+    if (!jl_is_method(a) || !(b = ARG(1))) { setmsg(err, errlen, "node %u: not a method", i); return NULL; }
+    jl_array_t *rs = ((jl_method_t *)a)->roots;
+    uint32_t k = rd32(n->p + 8);
+    if (!rs || k >= jl_array_len(rs) || !(d = jl_array_ptr_ref(rs, k)) || jl_typeof(d) != b) {
+        setmsg(err, errlen, "node %u: method root %u is not there", i, k); return NULL;
+    }
+    return d;
+}
+
+static jl_value_t *build_gensym(cache_t *c, uint32_t i, const node_t *n, int depth, char *err, size_t errlen)
+{
+    jl_value_t *a, *b;
+    if (n->len != 24 || !(a = ARG(0)) || !(b = ARG(1))) return malformed(i, n, err, errlen);
+    if (!jl_is_module(a) || !jl_is_symbol(b)) { setmsg(err, errlen, "node %u: bad closure location", i); return NULL; }
+    return find_gensym((jl_module_t *)a, (jl_sym_t *)b, rd32(n->p + 8), rd32(n->p + 12), rd32(n->p + 16), rd32(n->p + 20), err, errlen);
+}
+
+static jl_value_t *build_closure(cache_t *c, uint32_t i, const node_t *n, int depth, char *err, size_t errlen)
+{
+    jl_value_t *a;
+    if (n->len != 12 || !(a = ARG(0))) return malformed(i, n, err, errlen);
+    if (!jl_is_method(a)) { setmsg(err, errlen, "node %u: closure of a non-method", i); return NULL; }
+    return find_closure((jl_method_t *)a, rd32(n->p + 4), rd32(n->p + 8), err, errlen);
+}
+
+static jl_value_t *build_kwsorter(cache_t *c, uint32_t i, const node_t *n, int depth, char *err, size_t errlen)
+{
+    jl_value_t *a;
+    if (n->len != 4 || !(a = ARG(0))) return malformed(i, n, err, errlen);
+    if (!jl_is_datatype(a) || !((jl_datatype_t *)a)->name->mt) { setmsg(err, errlen, "node %u: not a function type", i); return NULL; }
+    return jl_typeof(jl_get_kwsorter(a));
+}
+
+static jl_value_t *build_typename(cache_t *c, uint32_t i, const node_t *n, int depth, char *err, size_t errlen)
+{
+    jl_value_t *a;
+    if (n->len != 4 || !(a = ARG(0))) return malformed(i, n, err, errlen);
+    a = unwrap(a);
+    if (!jl_is_datatype(a)) { setmsg(err, errlen, "node %u: not a data type", i); return NULL; }
+    return (jl_value_t *)((jl_datatype_t *)a)->name;
+}
+
+static jl_value_t *build_typeof(cache_t *c, uint32_t i, const node_t *n, int depth, char *err, size_t errlen)
+{
+    jl_value_t *a;
+    if (n->len != 4 || !(a = ARG(0))) return malformed(i, n, err, errlen);
+    return jl_typeof(a);
+}
+
+/* Only pointer fields of immutable values: no allocation, and the object is the one the constant holds. */
+static jl_value_t *build_field(cache_t *c, uint32_t i, const node_t *n, int depth, char *err, size_t errlen)
+{
+    jl_value_t *a, *b, *d;
+    if (n->len != 12 || !(a = ARG(0)) || !(b = ARG(1))) return malformed(i, n, err, errlen);
+    jl_datatype_t *t = (jl_datatype_t *)jl_typeof(a);
+    uint32_t k = rd32(n->p + 8);
+    if (t->mutabl || !t->layout || k >= jl_datatype_nfields(t) || !jl_field_isptr(t, k) ||
+        !(d = jl_get_nth_field_noalloc(a, k)) || jl_typeof(d) != b) {
+        setmsg(err, errlen, "node %u: field %u is not there", i, k); return NULL;
+    }
+    return d;
+}
+
+static jl_value_t *build(cache_t *c, uint32_t i, const node_t *n, int depth, char *err, size_t errlen)
+{
+    switch (n->op) {
+    case OP_SYM: return build_sym(c, i, n, depth, err, errlen);
+    case OP_STR: return build_str(c, i, n, depth, err, errlen);
+    case OP_ROOTMOD: return build_rootmod(c, i, n, depth, err, errlen);
+    case OP_GLOBAL: return build_global(c, i, n, depth, err, errlen);
+    case OP_BINDING: return build_binding(c, i, n, depth, err, errlen);
+    case OP_APPLY: return build_apply(c, i, n, depth, err, errlen);
+    case OP_TUPLETYPE: return build_tupletype(c, i, n, depth, err, errlen);
+    case OP_UNION: return build_union(c, i, n, depth, err, errlen);
+    case OP_CALL: return build_call(c, i, n, depth, err, errlen);
+    case OP_NEWSTRUCT: return build_newstruct(c, i, n, depth, err, errlen);
+    case OP_SVEC: return build_svec(c, i, n, depth, err, errlen);
+    case OP_TYPEVAR: return build_typevar(c, i, n, depth, err, errlen);
+    case OP_UNIONALL: return build_unionall(c, i, n, depth, err, errlen);
+    case OP_BITS: return build_bits(c, i, n, depth, err, errlen);
+    case OP_INSTANCE: return build_instance(c, i, n, depth, err, errlen);
+    case OP_MI: return build_mi(c, i, n, depth, err, errlen);
+    case OP_METHOD: return build_method(c, i, n, depth, err, errlen);
+    case OP_METHODROOT: return build_methodroot(c, i, n, depth, err, errlen);
+    case OP_GENSYM: return build_gensym(c, i, n, depth, err, errlen);
+    case OP_CLOSURE: return build_closure(c, i, n, depth, err, errlen);
+    case OP_KWSORTER: return build_kwsorter(c, i, n, depth, err, errlen);
+    case OP_TYPENAME: return build_typename(c, i, n, depth, err, errlen);
+    case OP_TYPEOF: return build_typeof(c, i, n, depth, err, errlen);
+    case OP_FIELD: return build_field(c, i, n, depth, err, errlen);
+    }
+    return malformed(i, n, err, errlen);
 }
 
 static jl_value_t *resolve(cache_t *c, uint32_t i, int depth, char *err, size_t errlen)
