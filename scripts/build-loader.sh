@@ -10,7 +10,7 @@ out="$here/.deps/libjlcache.so"
 inc=${JULIA_INCLUDE:-/usr/include/julia}
 [ -f "$inc/julia.h" ] || { echo "julia.h not found in $inc: install libjulia-dev (Julia 1.5.3) or set JULIA_INCLUDE" >&2; exit 1; }
 fresh=1
-for f in "${srcs[@]}" "$dir/elflink.h" "$dir/sha256.h" "$hdr" "$0"; do [ -f "$out" ] && [ "$out" -nt "$f" ] || fresh=0; done
+for f in "${srcs[@]}" "$dir/elflink.h" "$dir/sha256.h" "$dir/planformat.h" "$hdr" "$0"; do [ -f "$out" ] && [ "$out" -nt "$f" ] || fresh=0; done
 [ "$fresh" = 1 ] && exit 0
 mkdir -p "$here/.deps"
 cc -O2 -shared -fPIC -std=gnu11 -Wall -Wextra -Wno-unused-parameter -I"$inc" -DJULIA_ENABLE_THREADING=1 \

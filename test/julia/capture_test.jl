@@ -27,6 +27,14 @@ end
 struct Holder{T} end
 twice_t(x) = 2x
 
+@testset "plan format numbers come from the loader's header, one definition for writer and reader" begin
+    header = read(joinpath(JL, "loader", "planformat.h"), String)
+    ops = [m[1] for m in eachmatch(r"^#define (OP_[A-Z]+) 0x"m, header)]
+    @test length(ops) == 24 && all(op -> isdefined(C, Symbol(op)), ops)
+    @test C.OP_CLOSURE === 0x18 && C.ENTRY_FPTR_SPARAM === 0x02
+    @test C.PLAN_VERSION isa UInt32 && C.PLAN_MAGIC == b"JLCPLAN\0"
+end
+
 @testset "reach_unions: every node gets the union over what it reaches, cycles included" begin
     g = Dict(1 => [2], 2 => [3], 3 => [1, 4], 4 => Int[], 5 => [4], 6 => [6, 5])
     own = Dict(1 => ["a"], 2 => ["b"], 3 => String[], 4 => ["d"], 5 => ["e"], 6 => ["f"])

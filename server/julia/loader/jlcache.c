@@ -26,14 +26,8 @@
 #include "elflink.h"
 #include "sha256.h"
 
-/* ---- plan format (PLAN-FORMAT.md; same numbers as planformat.jl) ---- */
-enum {
-    OP_SYM = 1, OP_STR, OP_ROOTMOD, OP_GLOBAL, OP_BINDING, OP_APPLY, OP_TUPLETYPE, OP_UNION, OP_TYPEVAR,
-    OP_UNIONALL, OP_BITS, OP_INSTANCE, OP_MI, OP_GENSYM, OP_KWSORTER, OP_CALL, OP_NEWSTRUCT, OP_TYPENAME,
-    OP_SVEC, OP_METHOD, OP_TYPEOF, OP_METHODROOT, OP_FIELD, OP_CLOSURE, OP_LAST = OP_CLOSURE
-};
-enum { ENTRY_SPECSIG = 0, ENTRY_FPTR_ARGS = 1, ENTRY_FPTR_SPARAM = 2 };
-#define PLAN_VERSION 1
+#include "planformat.h"
+
 #define NO_NODE 0xffffffffu
 #define MAX_DEPTH 256
 #define MAX_ARGS 64
@@ -122,7 +116,7 @@ static uint32_t take32(rd_t *r) { const uint8_t *q = take(r, 4); return q ? rd32
 static int parse_header(cache_t *c, rd_t *r, char *err, size_t errlen)
 {
     const uint8_t *magic = take(r, 8);
-    if (!magic || memcmp(magic, "JLCPLAN\0", 8) != 0) { setmsg(err, errlen, "not a plan file (bad magic)"); return -1; }
+    if (!magic || memcmp(magic, PLAN_MAGIC, sizeof PLAN_MAGIC) != 0) { setmsg(err, errlen, "not a plan file (bad magic)"); return -1; }
     uint32_t version = take32(r); take32(r);
     const uint8_t *tls = take(r, 8);
     c->nnodes = take32(r); c->nslots = take32(r); c->nentries = take32(r); take32(r);

@@ -1,13 +1,25 @@
 // Opens the cache store that belongs to a running session: the identity (Julia build, CPU, TLS offset, loader
 // format) comes from what the agent reported at start, the root from the settings.
+import { readFileSync } from 'node:fs';
 import { isAbsolute, join } from 'node:path';
+import { repoRoot } from '../util/repoRoot.ts';
 import type { JuliaSession } from '../session/juliaSession.ts';
 import { computeIdentity } from './identity.ts';
 import { fail, type Result } from './result.ts';
 import { openStore, type Store } from './store.ts';
 
-/** Bump when plan.bin or the loader's expectations change: entries of another ABI are never loaded. */
-export const LOADER_ABI = 'jlcache-plan-1';
+/**
+ * The loader's ABI in the cache identity: entries written for another plan format are never loaded. Its number is
+ * PLAN_VERSION of server/julia/loader/planformat.h, the one definition the loader and the capture code share.
+ */
+export function loaderAbi(): string {
+  if (abi) return abi;
+  const header = join(repoRoot(), 'server', 'julia', 'loader', 'planformat.h');
+  const version = /^#define PLAN_VERSION (\d+)$/m.exec(readFileSync(header, 'utf8'))?.[1];
+  if (!version) throw new Error(`${header} defines no PLAN_VERSION`);
+  return (abi = `jlcache-plan-${version}`);
+}
+let abi: string | undefined;
 
 export interface StoreSettings {
   cacheDir: string;
@@ -33,7 +45,7 @@ export async function openSessionStore(session: JuliaSession, s: StoreSettings):
     cpuFeatures: id.cpuFeatures,
     tlsOffset: id.tlsOffset,
     wordSize: id.wordSize,
-    abi: LOADER_ABI,
+    abi: loaderAbi(),
   });
   if (!identity.ok) return identity;
   return openStore(cacheRoot(s), identity.value, { maxMB: s.maxCacheMB });
