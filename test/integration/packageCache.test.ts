@@ -2,13 +2,15 @@
 // workloads/packages (TinyReports uses TinyStats), copied to a temporary directory so that tests can edit them.
 // The real CLI (`package-cache`, `run`) in child processes, against real Julia.
 import assert from 'node:assert/strict';
-import { appendFileSync, cpSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { appendFileSync, cpSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
+import { CancellationTokenSource, ResponseError } from 'vscode-jsonrpc/node';
 import type { PackageCacheReport } from '../../server/src/cli/packageCacheCommand.ts';
 import type { CacheEntryInfo, PackageCacheSummary, SessionStatus } from '../../shared/src/protocol.ts';
 import { startLspServer } from '../helpers/lspServer.ts';
 import { brief, childEnv, cleanupTemps, cliJs, cliRun, run, tempDir, workloads } from '../helpers/cliRun.ts';
+import { waitUntil } from '../helpers/wait.ts';
 
 async function packageCache(pkgDir: string, cache: string, env: Record<string, string>): Promise<PackageCacheReport> {
   const r = await run(process.execPath, [cliJs, 'package-cache', pkgDir, '--cache', cache, '--json'], childEnv(env));
@@ -27,6 +29,17 @@ function entrySignatures(cache: string): string[][] {
 }
 
 const own = (sigs: string[], pkg: string) => sigs.filter((s) => s.includes(`${pkg}.`));
+
+/** A one-function package `Doomed` whose test suite passes one test and then runs `rest`. */
+function doomedPackage(label: string, rest: string): string {
+  const dir = join(tempDir(label), 'Doomed');
+  mkdirSync(join(dir, 'src'), { recursive: true });
+  mkdirSync(join(dir, 'test'));
+  writeFileSync(join(dir, 'Project.toml'), 'name = "Doomed"\nuuid = "5f1d0c3e-7a1b-4c2d-9e8f-0a1b2c3d4e5f"\nversion = "0.1.0"\n');
+  writeFileSync(join(dir, 'src', 'Doomed.jl'), 'module Doomed\nexport twice\ntwice(x) = 2x\nend\n');
+  writeFileSync(join(dir, 'test', 'runtests.jl'), `using Doomed, Test\n@test twice(21) == 42\n${rest}\n`);
+  return dir;
+}
 
 describe('package caches from tests', () => {
   let pkgs: string;
@@ -111,6 +124,33 @@ describe('package caches from tests', () => {
       await assert.rejects(untrusted.conn.sendRequest('julia/buildPackageCache', { packageDir: join(pkgs, 'TinyStats') }), /not trusted/);
     } finally {
       assert.equal(await untrusted.close(), 0);
+    }
+  });
+
+  test('a test suite that kills its session: reported, nothing written', async () => {
+    const dir = doomedPackage('killing', 'println("leaving"); exit(3)');
+    const cache = tempDir('killing-cache');
+    const r = await run(process.execPath, [cliJs, 'package-cache', dir, '--cache', cache], childEnv({ JULIA_LOAD_PATH: `${join(dir, '..')}:@stdlib` }));
+    assert.equal(r.code, 1, r.stderr.slice(-2000));
+    assert.match(r.stderr, /Doomed's tests ended their Julia session, so nothing was saved: Julia exited unexpectedly with code 3/, r.stderr.slice(-2000));
+    assert.deepEqual(entrySignatures(cache), [], 'no entry, not even a partial one');
+  });
+
+  test('a test suite that hangs: Build Package Cache is cancelled, nothing written, the server goes on', async () => {
+    const dir = doomedPackage('hanging', 'println("suite is hanging"); sleep(3600)');
+    const cacheDir = tempDir('hanging-cache');
+    const server = await startLspServer({ workspace: join(dir, '..'), settings: { cacheDir, trusted: true }, env: childEnv({ JULIA_LOAD_PATH: `${join(dir, '..')}:@stdlib` }) });
+    try {
+      const cts = new CancellationTokenSource();
+      const build = server.conn.sendRequest('julia/buildPackageCache', { packageDir: dir }, cts.token);
+      await waitUntil(() => server.stdoutText().includes('suite is hanging'), 600_000, 'the hanging suite to start');
+      cts.cancel();
+      await assert.rejects(build, (e: unknown) => e instanceof ResponseError && /cancelled: nothing was written/.test(e.message));
+      assert.deepEqual(entrySignatures(cacheDir), []);
+      const evaluated = await server.conn.sendRequest<{ display?: string }>('julia/evaluate', { code: '1 + 1' });
+      assert.equal(evaluated.display, '2', 'the workspace session still works');
+    } finally {
+      assert.equal(await server.close(), 0);
     }
   });
 

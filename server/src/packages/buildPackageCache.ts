@@ -3,6 +3,7 @@
 // dependency methods specialized on its types) is saved as one entry that needs `pkg:<name>:<digest>`, so any
 // session installs it the moment the package loads. The store's existing entries load first: a dependency's
 // package cache is installed as it loads, so building B that uses A stores only what is new for B.
+import { SessionError } from '../session/errors.ts';
 import { JuliaSession } from '../session/juliaSession.ts';
 import { ensureAgentCode } from '../capture/agentCode.ts';
 import { loadCache } from '../cache/loadFlow.ts';
@@ -65,7 +66,10 @@ async function testAndSave(session: JuliaSession, pkg: PackageInfo, opts: Packag
   const report = opts.report ?? (() => {});
   const store = await loadPackageCaches(session, opts.cacheDir, opts.maxCacheMB);
   report(`running ${pkg.name}'s tests`, 10);
-  const { ms: testMs, failedSets, ...tests } = await runPackageTests(session, pkg);
+  const { ms: testMs, failedSets, ...tests } = await runPackageTests(session, pkg).catch((e: unknown) => {
+    if (!(e instanceof SessionError && e.kind === 'session-died')) throw e;
+    throw new Error(`${pkg.name}'s tests ended their Julia session, so nothing was saved: ${e.message}`);
+  });
   opts.signal?.throwIfAborted();
   report(`saving what ${pkg.name}'s tests compiled`, 60);
   const saved = await saveCompiledWork(session, store, { alreadySaved: new Set(), onlyPackage: pkg.name, signal: opts.signal });
