@@ -11,7 +11,8 @@ import { runPackageTests } from '../packages/testRun.ts';
 import { loadExeca } from '../util/execa.ts';
 import { juliaEnv } from '../session/juliaLaunch.ts';
 import { repoRoot } from '../util/repoRoot.ts';
-import { cliJuliaPath, mustSucceed, type CliOptions } from './cliSession.ts';
+import { ensureAgentCode } from '../capture/agentCode.ts';
+import { cliJuliaPath, mustSucceed, withSession, type CliOptions } from './cliSession.ts';
 import { runReport, type RunReport } from './runCommand.ts';
 import { fmt as f, median } from './benchMath.ts';
 
@@ -34,6 +35,8 @@ export async function packagesTable(options: CliOptions): Promise<{ rows: string
       '| package | tests | tests alone | build | build/tests | methods | size | compile in a test run: without → with cache |',
       '|' + '---|'.repeat(8),
     ];
+    // Once per agent version, not per package: built before the timed builds, which would otherwise include it.
+    await withSession(options, (session) => ensureAgentCode(session));
     for (const pkg of pkgs) {
       const alone = await plainTestRun(pkg, options);
       const t0 = performance.now();
