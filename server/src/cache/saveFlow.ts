@@ -8,6 +8,8 @@ import type { JuliaSession } from '../session/juliaSession.ts';
 import { recordColdTimes } from './statementTimes.ts';
 import type { Store } from './store.ts';
 import { storeCapture } from './storeCapture.ts';
+import { startCodegen, type PendingCodegen } from '../codegen/runCodegen.ts';
+import type { SessionLog } from '../session/agentProtocol.ts';
 import { holdAt } from './testPause.ts';
 
 export interface SaveOptions {
@@ -38,6 +40,29 @@ export async function saveCompiledWork(session: JuliaSession, store: Store, opts
 
   await loadAgentCode(session);
   report(`compiling ${fresh.length} methods to native objects`, 15);
+  // Started before the capture, so that it loads LLVM while the session captures.
+  const codegen = startCodegen({ julia: session.launch.exe, signal: opts.signal });
+  try {
+    await captureAndStore(session, store, { fresh, log, compileMs, codegen, summary }, opts);
+  } finally {
+    codegen.dispose();
+  }
+  summary.ms = performance.now() - t0;
+  return summary;
+}
+
+interface SaveStep {
+  fresh: string[];
+  log: SessionLog;
+  compileMs: ReadonlyMap<string, number>;
+  codegen: PendingCodegen;
+  /** Filled in: what was captured, skipped and written. */
+  summary: SavedWork;
+}
+
+async function captureAndStore(session: JuliaSession, store: Store, step: SaveStep, opts: SaveOptions): Promise<void> {
+  const { fresh, log, summary } = step;
+  const report = opts.report ?? (() => {});
   const replay = { project: log.project, loadPath: log.loadPath, definitions: log.definitions };
   const capture = await runCapture(session, fresh, replay, { signal: opts.signal, onlyPackage: opts.onlyPackage });
   try {
@@ -50,7 +75,7 @@ export async function saveCompiledWork(session: JuliaSession, store: Store, opts
     const captured = capture.record.entries;
     if (captured.length > 0) {
       report('emitting the relocatable object', 60);
-      const stored = await storeCapture(capture, store, session, { compileMs, signal: opts.signal });
+      const stored = await storeCapture(capture, store, session, { compileMs: step.compileMs, signal: opts.signal, codegen: step.codegen });
       summary.bytes = stored.bytes;
       summary.entryId = stored.entryId;
       summary.methodsSaved = captured.length;
@@ -61,6 +86,4 @@ export async function saveCompiledWork(session: JuliaSession, store: Store, opts
   } finally {
     await capture.dispose();
   }
-  summary.ms = performance.now() - t0;
-  return summary;
 }

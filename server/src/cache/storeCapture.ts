@@ -3,7 +3,7 @@
 import { stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { CaptureResult } from '../capture/runCapture.ts';
-import { runCodegen } from '../codegen/runCodegen.ts';
+import { startCodegen, type PendingCodegen } from '../codegen/runCodegen.ts';
 import type { JuliaSession } from '../session/juliaSession.ts';
 import type { Store } from './store.ts';
 
@@ -18,6 +18,8 @@ export interface StoreCaptureOptions {
   compileMs?: ReadonlyMap<string, number>;
   /** Stops the codegen child; nothing is written once it is aborted. */
   signal?: AbortSignal;
+  /** A codegen child started ahead (runCodegen.ts startCodegen); by default one is started here. */
+  codegen?: PendingCodegen;
 }
 
 /** Emits for the CPU of `session`, with the libLLVM of its Julia. */
@@ -25,7 +27,8 @@ export async function storeCapture(capture: CaptureResult, store: Store, session
   const object = join(capture.dir, 'object.o');
   const { cpuName: cpu, cpuFeatures: features } = session.agentInfo!.identity;
   try {
-    await runCodegen({ bitcode: capture.bitcode, object, cpu, features }, { julia: session.launch.exe, signal: opts.signal });
+    const codegen = opts.codegen ?? startCodegen({ julia: session.launch.exe, signal: opts.signal });
+    await codegen.run({ bitcode: capture.bitcode, object, cpu, features });
   } catch (e) {
     opts.signal?.throwIfAborted();
     throw e;

@@ -1,6 +1,8 @@
 // The codegen child process (bundled as dist/codegen.js; `tsx server/src/codegen/child.ts` from sources).
 // Reads one CodegenRequest on stdin, writes one CodegenResponse line on stdout, exits. All LLVM work happens here,
-// so an LLVM abort or a crash kills only this process; runCodegen.ts turns that into a typed error.
+// so an LLVM abort or a crash kills only this process; runCodegen.ts turns that into a typed error. A libLLVM path
+// given as the first argument is loaded at once, while the parent is still capturing (the request comes later);
+// a failure to load it is reported when the request arrives, as without the argument.
 import { randomBytes } from 'node:crypto';
 import { closeSync, fsyncSync, openSync, readFileSync, renameSync, rmSync, writeSync } from 'node:fs';
 import { checkObject } from './checkObject.ts';
@@ -79,6 +81,14 @@ function respond(res: CodegenResponse) {
 }
 
 function main() {
+  const preload = process.argv[2];
+  if (preload) {
+    try {
+      loadLlvm(preload);
+    } catch {
+      // reported with the request (stage 'load'), which names the same library
+    }
+  }
   const chunks: Buffer[] = [];
   process.stdin.on('data', (c: Buffer) => chunks.push(c));
   process.stdin.on('end', () => {

@@ -44,30 +44,69 @@ function defaultChildCommand(): [string, ...string[]] {
 }
 
 export async function runCodegen(request: CodegenRequest, options: RunCodegenOptions = {}): Promise<CodegenSuccess> {
-  let req = request;
-  if (!req.libLLVM) {
-    try {
-      req = { ...req, libLLVM: findLibLLVM(options.julia) };
-    } catch (e) {
-      throw new CodegenError('spawn', `cannot find Julia's libLLVM: ${(e as Error).message}`);
-    }
+  return startCodegen(options).run(request);
+}
+
+/**
+ * The child, started ahead of its request: it loads libLLVM while the caller is still preparing the bitcode (a save
+ * starts it before capturing). `run` sends the request (once); `dispose` kills a child that never got one.
+ */
+export interface PendingCodegen {
+  run(request: CodegenRequest): Promise<CodegenSuccess>;
+  dispose(): void;
+}
+
+export function startCodegen(options: RunCodegenOptions = {}): PendingCodegen {
+  let libLLVM: string | undefined;
+  let lookupError: string | undefined;
+  try {
+    libLLVM = findLibLLVM(options.julia);
+  } catch (e) {
+    lookupError = `cannot find Julia's libLLVM: ${(e as Error).message}`;
   }
   const [file, ...args] = options.childCommand ?? defaultChildCommand();
-  const timeout = options.timeoutMs ?? 60_000;
-  const { execa } = await loadExeca();
-  const r = await execa(file, args, {
-    input: JSON.stringify(req),
+  // Wrapped: a subprocess is itself a promise, which `then` would otherwise wait for.
+  const child = loadExeca().then(({ execa }) => ({ proc: execa(file, libLLVM ? [...args, libLLVM] : args, {
     cwd: repoRoot(), // so `--import tsx` resolves from the project's node_modules
-    timeout,
     cancelSignal: options.signal,
     forceKillAfterDelay: 1000,
     reject: false,
     stripFinalNewline: true,
     maxBuffer: 16 * 1024 * 1024,
-  });
+  }) }));
+  let sent = false;
+  return {
+    async run(request) {
+      if (sent) throw new Error('a codegen child runs one request');
+      sent = true;
+      const { proc } = await child;
+      if (lookupError && !request.libLLVM) {
+        proc.kill('SIGKILL');
+        throw new CodegenError('spawn', lookupError);
+      }
+      return finish(proc, { ...request, libLLVM: request.libLLVM ?? libLLVM }, file, options.timeoutMs ?? 60_000);
+    },
+    dispose() {
+      if (!sent) void child.then(({ proc }) => proc.kill('SIGKILL'));
+      sent = true;
+    },
+  };
+}
+
+type ChildProcess = ReturnType<Awaited<ReturnType<typeof loadExeca>>['execa']>;
+
+/** Sends the request and turns every way the child can end into a result or a typed error. */
+async function finish(proc: ChildProcess, request: CodegenRequest, file: string, timeout: number): Promise<CodegenSuccess> {
+  let timedOut = false;
+  const timer = setTimeout(() => {
+    timedOut = true;
+    proc.kill('SIGKILL');
+  }, timeout);
+  proc.stdin?.end(JSON.stringify(request));
+  const r = await proc.finally(() => clearTimeout(timer));
   const stderr = tail(String(r.stderr ?? ''), 40);
-  if (r.timedOut) throw new CodegenError('timeout', `codegen did not finish within ${timeout} ms`, { stderr });
-  if ((r as { code?: string }).code === 'ENOENT' || (r.failed && r.exitCode === undefined && !r.signal)) {
+  if (timedOut) throw new CodegenError('timeout', `codegen did not finish within ${timeout} ms`, { stderr });
+  if ((r as { code?: string }).code === 'ENOENT' || (r.failed && r.exitCode === undefined && !r.signal && !r.isCanceled)) {
     throw new CodegenError('spawn', `cannot start the codegen child (${file}): ${r.message ?? 'unknown error'}`, { stderr });
   }
   const res = parseResponse(String(r.stdout ?? ''));
