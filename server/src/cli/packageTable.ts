@@ -40,7 +40,7 @@ export async function packagesTable(options: CliOptions): Promise<{ rows: string
     for (const pkg of pkgs) {
       const alone = await plainTestRun(pkg, options);
       const t0 = performance.now();
-      const built = await buildPackageCache(pkg.dir, { cacheDir, juliaPath: options.juliaPath });
+      const built = await buildPackageCache(pkg.dir, { cacheDir, juliaPath: cliJuliaPath(options) });
       const build = performance.now() - t0;
       const [without, withCache] = [await testRunCompileMs(pkg, undefined, options), await testRunCompileMs(pkg, cacheDir, options)];
       const t = built.tests;
@@ -94,7 +94,7 @@ interface ApiCall {
 
 /** `using` the package in a fresh session (its package cache loaded first, if given), then its API call, timed in Julia. */
 async function apiFirstCall(pkg: PackageInfo, cacheDir: string | undefined, options: CliOptions): Promise<ApiCall> {
-  const session = packageSession(pkg, options);
+  const session = packageSession(pkg, { juliaPath: cliJuliaPath(options) });
   try {
     await session.start();
     if (cacheDir) await loadPackageCaches(session, cacheDir);
@@ -117,7 +117,7 @@ async function plainTestRun(pkg: PackageInfo, options: CliOptions): Promise<numb
 
 /** Compile ms of one test-suite run in a fresh session, with the cache in `cacheDir` loaded first (or none). */
 async function testRunCompileMs(pkg: PackageInfo, cacheDir: string | undefined, options: CliOptions): Promise<number> {
-  const session = packageSession(pkg, options);
+  const session = packageSession(pkg, { juliaPath: cliJuliaPath(options) });
   try {
     await session.start();
     if (cacheDir) await loadPackageCaches(session, cacheDir);
