@@ -6,11 +6,22 @@ import type { JuliaSession } from '../session/juliaSession.ts';
 
 const EMPTY = { methods: 0, bytes: 0 };
 
+export const NONE: CacheStatus = { state: 'none', ...EMPTY };
+export const LOADING: CacheStatus = { state: 'loading', ...EMPTY };
+
+export function rejectedStatus(reason: string): CacheStatus {
+  return { state: 'rejected', ...EMPTY, reason };
+}
+
+function disabledStatus(reason: string): CacheStatus {
+  return { state: 'disabled', ...EMPTY, reason };
+}
+
 /** Cache state implied by the Julia version alone (the agent may still refuse later, e.g. an unusual build). */
 export function cacheStatusForVersion(version: string | undefined): CacheStatus {
-  if (version === CACHE_JULIA_VERSION) return { state: 'none', ...EMPTY };
+  if (version === CACHE_JULIA_VERSION) return NONE;
   const running = version ? `Julia ${version} is running` : 'the Julia version is unknown';
-  return { state: 'disabled', ...EMPTY, reason: `${running}, but the compiled cache works only with Julia ${CACHE_JULIA_VERSION}: this session runs without it.` };
+  return disabledStatus(`${running}, but the compiled cache works only with Julia ${CACHE_JULIA_VERSION}: this session runs without it.`);
 }
 
 /** Why a freshly started session runs without the cache, or undefined when its cache may be loaded. */
@@ -18,18 +29,11 @@ export function disabledAtStart(session: JuliaSession, settings: { autoLoad: boo
   const byVersion = cacheStatusForVersion(session.status().juliaVersion);
   if (byVersion.state === 'disabled') return byVersion;
   const info = session.agentInfo;
-  if (!info?.supported) return { state: 'disabled', ...EMPTY, reason: info?.reason ?? 'the agent reports that the cache cannot work here' };
-  if (!settings.trusted) return { state: 'disabled', ...EMPTY, reason: 'workspace not trusted: the cache is not loaded' };
-  if (!settings.autoLoad) return { state: 'disabled', ...EMPTY, reason: 'automatic reload is off (julia.cache.autoLoad)' };
+  if (!info?.supported) return disabledStatus(info?.reason ?? 'the agent reports that the cache cannot work here');
+  if (!settings.trusted) return disabledStatus('workspace not trusted: the cache is not loaded');
+  if (!settings.autoLoad) return disabledStatus('automatic reload is off (julia.cache.autoLoad)');
   return undefined;
 }
-
-export function rejectedStatus(reason: string): CacheStatus {
-  return { state: 'rejected', ...EMPTY, reason };
-}
-
-export const NONE: CacheStatus = { state: 'none', ...EMPTY };
-export const LOADING: CacheStatus = { state: 'loading', ...EMPTY };
 
 /** Entries installed; `reason` names the first entry that was left out, if any. */
 export function loadedStatus(loaded: Omit<CacheStatus, 'state'>): CacheStatus {

@@ -58,7 +58,7 @@ export async function loadCache(session: JuliaSession, store: Store): Promise<Lo
   const usable = entries.filter((e) => !result.failed.some((f) => f.id === e.id)).map((e) => e.id);
   if (usable.length) void store.markUsed(usable);
   if (usable.length === 0) {
-    return { status: rejectedStatus(problems[0]), result, problems, steps };
+    return { status: { ...rejectedStatus(problems[0]), bytes, loadMs }, result, problems, steps };
   }
   const packages = [...new Set(valid.filter((e) => usable.includes(e.id) && e.package).map((e) => e.package!))].sort();
   return { status: loadedStatus({ methods, bytes, loadMs, reason: problems[0], packages }), result, problems, steps };

@@ -43,7 +43,7 @@ export async function saveCompiledWork(session: JuliaSession, store: Store, opts
   // Started before the capture, so that it loads LLVM while the session captures.
   const codegen = startCodegen({ julia: session.launch.exe, signal: opts.signal });
   try {
-    await captureAndStore(session, store, { fresh, log, compileMs, codegen, summary }, opts);
+    await captureAndStore(session, store, { fresh, log, compileMs, codegen, summary, report }, opts);
   } finally {
     codegen.dispose();
   }
@@ -58,11 +58,11 @@ interface SaveStep {
   codegen: PendingCodegen;
   /** Filled in: what was captured, skipped and written. */
   summary: SavedWork;
+  report: NonNullable<SaveOptions['report']>;
 }
 
 async function captureAndStore(session: JuliaSession, store: Store, step: SaveStep, opts: SaveOptions): Promise<void> {
-  const { fresh, log, summary } = step;
-  const report = opts.report ?? (() => {});
+  const { fresh, log, summary, report } = step;
   const replay = { project: log.project, loadPath: log.loadPath, definitions: log.definitions };
   const capture = await runCapture(session, fresh, replay, { signal: opts.signal, onlyPackage: opts.onlyPackage });
   try {
