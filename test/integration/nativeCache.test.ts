@@ -137,4 +137,34 @@ describe('native cache: same results, nothing compiled twice', () => {
       assert.equal(mustSucceed('outer', await s.evaluate({ code: 'outer(1)' })).display, '202');
     });
   });
+  // render's object does not carry print_to_string's code: it calls the system image's (a plan import). A method
+  // that replaces it for these arguments must win both when it exists before the load (the import is not valid, so
+  // render is not installed; a copy of the callee in the object would still answer "n=1;2") and when it comes after
+  // (render is a backedge of the import).
+  test('a system-image method cached code calls, replaced before or after the load: the new method runs', async () => {
+    const cacheDir = mkdtempSync(join(tmpdir(), 'jlcache-import-'));
+    cacheRoots.push(cacheDir);
+    const defs = 'render(n::Int) = string("n=", n, ";", n * 2)\n';
+    const patch = 'Base.print_to_string(a::String, n::Int, b::String, m::Int) = "patched"';
+    await inSession(async (s) => {
+      mustSucceed('defs', await s.evaluate({ code: defs, file: 'render.jl', line: 1 }));
+      assert.equal(mustSucceed('render', await s.evaluate({ code: 'render(1)' })).display, '"n=1;2"');
+      await saveCompiledWork(s, await store(s, cacheDir), { alreadySaved: new Set() });
+    });
+    for (const patchFirst of [true, false]) {
+      await inSession(async (s) => {
+        if (patchFirst) mustSucceed('patch', await s.evaluate({ code: patch, file: 'patch.jl', line: 1 }));
+        const outcome = await loadCache(s, await store(s, cacheDir));
+        assert.equal(outcome.status.state, 'loaded');
+        mustSucceed('defs', await s.evaluate({ code: defs, file: 'render.jl', line: 1 }));
+        const before = mustSucceed('render', await s.evaluate({ code: 'render(1)' })).display;
+        assert.equal(before, patchFirst ? '"patched"' : '"n=1;2"', `patch first: ${patchFirst}`);
+        if (!patchFirst) {
+          assert.ok(!(await compiledSignatures(s)).has('Tuple{typeof(Main.render), Int64}'), 'render came from the cache');
+          mustSucceed('patch', await s.evaluate({ code: patch, file: 'patch.jl', line: 1 }));
+          assert.equal(mustSucceed('render', await s.evaluate({ code: 'render(1)' })).display, '"patched"');
+        }
+      });
+    }
+  });
 });

@@ -17,6 +17,14 @@ struct Entry
     callee::Bool   # not in the compile log: compiled with a logged method (see below)
 end
 
+"A callee whose code the loading session takes from its system image (see sysimage.jl)."
+struct Import
+    mi::Core.MethodInstance
+    rettype::Any
+    kind::UInt8
+    name::String   # the declaration jlimport_<n>_spec
+end
+
 """
 Captures the MethodInstances `cand` (compile-log signature, instance) into `outdir`: module.bc, plan.bin, and the
 result that becomes capture.json. `records` are the statements the session completed (requirements), `create`
@@ -34,8 +42,13 @@ function capture(records::Vector{StatementRecord}, cand::Vector{Tuple{String,Cor
     timing["createNativeMs"] = ms(t)
 
     t = time_ns()
-    entries = native_entries(nc, cand, skipped, world)
-    slots = describe_slots(nc, entries, world)
+    entries, imports = native_entries(nc, cand, skipped, world)
+    gvars = native_gvars(nc)
+    pruned = prune!(mod, entries, gvars)
+    timing["importMs"] = ms(t)
+
+    t = time_ns()
+    slots = describe_slots(nc, gvars, entries, world)
     timing["describeMs"] = ms(t)
 
     t = time_ns()
@@ -45,18 +58,19 @@ function capture(records::Vector{StatementRecord}, cand::Vector{Tuple{String,Cor
     isempty(dump) || ccall((:LLVMPrintModuleToFile, LIBLLVM_NAME), Cint, (Ptr{Cvoid}, Cstring, Ptr{Ptr{UInt8}}), mod, dump, C_NULL)
 
     t = time_ns()
-    code = code_reach(mod, slots.gvars)
+    code = code_reach(mod, slots.gvars, imports)
     needs = instance_requirements(ix, [e.mi for e in entries], world)
-    final, plan_entries = entry_plans(ix, entries, slots, code, needs, skipped, keep)
+    import_nodes = encode_imports(slots.writer, imports)
+    final, plan_entries = entry_plans(ix, entries, slots, code, needs, import_nodes, skipped, keep)
     timing["analysisMs"] = ms(t)
 
     t = time_ns()
     llvm_write_bitcode(mod, joinpath(outdir, "module.bc"))
-    write_plan(joinpath(outdir, "plan.bin"), slots.writer, slots.node, plan_entries)
+    write_plan(joinpath(outdir, "plan.bin"), slots.writer, slots.node, plan_entries, imports, import_nodes)
     timing["writeMs"] = ms(t)
     return Dict{String,Any}(
         "juliaVersion" => string(VERSION), "entries" => final, "skipped" => skipped, "slotCount" => length(slots.gvars),
-        "functions" => code.ndefined, "slotKinds" => slots.kinds, "timing" => timing, "tlsOffset" => jl_tls_offset())
+        "functions" => code.ndefined, "imports" => length(imports), "pruned" => pruned, "slotKinds" => slots.kinds, "timing" => timing, "tlsOffset" => jl_tls_offset())
 end
 
 "Resolves compile-log signatures to MethodInstances: (candidates, skipped with reasons)."
@@ -81,14 +95,16 @@ end
 
 # Codegen compiles the methods a logged method invokes (and does not inline) together with it, and the compile log
 # names only the logged one; the session's dispatch finds those callees' code too (markdown.jl calls
-# `term(::IOContext, ::Vector{Any}, ::Int)` only so). Those whose code is in the module become entries. Most are
-# Base methods with static parameters whose MethodInstance the loader creates (see mi_for in jlcache.c).
+# `term(::IOContext, ::Vector{Any}, ::Int)` only so). Those whose code is in the module become entries (most are
+# Base methods with static parameters whose MethodInstance the loader creates, see mi_for in jlcache.c), except
+# the ones the system image holds: those become imports (sysimage.jl).
 function native_entries(nc::Ptr{Cvoid}, cand, skipped::Vector{Any}, world::UInt)
     fvars = native_fvars(nc)
     logged = IdDict{Core.MethodInstance,Nothing}(mi => nothing for (_, mi) in cand)
     callees = Tuple{String,Core.MethodInstance}[(string(mi.specTypes), mi) for mi in invoked_closure([mi for (_, mi) in cand], world)
                                                 if !haskey(logged, mi) && mi.def isa Method && uncacheable(mi.specTypes, mi.def) === nothing]
     entries = Entry[]
+    imports = Import[]
     for (s, mi) in Iterators.flatten((cand, callees))
         callee = !haskey(logged, mi)
         ci = rettype_inferred(mi, world)
@@ -99,6 +115,11 @@ function native_entries(nc::Ptr{Cvoid}, cand, skipped::Vector{Any}, world::UInt)
         if sfid <= 0 || (fid == 0)
             callee || push!(skipped, Dict("signature" => s, "reason" => "no native code (constant result or not compiled)")); continue
         end
+        imported = callee ? system_image_kind(ci, fid) : nothing
+        if imported !== nothing
+            push!(imports, declare_import!(native_llvm_module(nc), fvars, fid, sfid, mi, ci.rettype, imported, length(imports)))
+            continue
+        end
         k = length(entries)
         kind = fid == -1 ? ENTRY_FPTR_ARGS : fid == -2 ? ENTRY_FPTR_SPARAM : ENTRY_SPECSIG
         inv = fid > 0 ? "jlentry_$(k)_invoke" : ""
@@ -107,7 +128,42 @@ function native_entries(nc::Ptr{Cvoid}, cand, skipped::Vector{Any}, world::UInt)
         llvm_setname!(fvars[sfid], spec); llvm_export!(fvars[sfid])
         push!(entries, Entry(s, mi, ci.rettype, kind, inv, spec, callee))
     end
-    return entries
+    return entries, imports
+end
+
+"A callee the system image holds: a declaration `jlimport_<n>_spec` instead of its code (its invoke wrapper goes)."
+function declare_import!(mod::Ptr{Cvoid}, fvars, fid::Integer, sfid::Integer, mi::Core.MethodInstance, @nospecialize(rettype), kind::UInt8, n::Int)
+    name = "jlimport_$(n)_spec"
+    llvm_declaration!(mod, fvars[sfid], name)
+    fid > 0 && llvm_delete_functions!([fvars[fid]])
+    return Import(mi, rettype, kind, name)
+end
+
+"""
+Deletes the code no entry reaches (mostly what only the imports' deleted bodies called) and the slots left
+unused, so that neither is lowered, emitted, described or loaded. Functions used outside code (a global's
+initializer) are kept with everything they reach. Deleted slots become C_NULL in `gvars`. Returns the count deleted.
+"""
+function prune!(mod::Ptr{Cvoid}, entries::Vector{Entry}, gvars::Vector{Ptr{Cvoid}})
+    defined = filter(f -> !llvm_isdecl(f), llvm_functions(mod))
+    byname = Dict(llvm_name(f) => f for f in defined)
+    todo = Ptr{Cvoid}[byname[n] for e in entries for n in (e.invoke, e.spec) if !isempty(n)]
+    append!(todo, filter(llvm_used_outside_code, defined))
+    calls = Dict{Ptr{Cvoid},Vector{Ptr{Cvoid}}}()
+    for f in defined, caller in llvm_user_functions!(Set{Ptr{Cvoid}}(), f)
+        push!(get!(calls, caller, Ptr{Cvoid}[]), f)
+    end
+    live = Set{Ptr{Cvoid}}()
+    while !isempty(todo)
+        f = pop!(todo)
+        f in live || (push!(live, f); append!(todo, get(calls, f, Ptr{Cvoid}[])))
+    end
+    dead = filter(f -> !(f in live), defined)
+    llvm_delete_functions!(dead)
+    for i in eachindex(gvars)
+        has_uses(gvars[i]) || (llvm_delete_global!(gvars[i]); gvars[i] = C_NULL)
+    end
+    return length(dead)
 end
 
 "Every MethodInstance `mis` invoke statically, transitively (the roots included)."
@@ -123,9 +179,8 @@ function invoked_closure(mis, world::UInt)
     return collect(keys(seen))
 end
 
-# Slots: describe each as plan nodes, then give it a stable external name.
-function describe_slots(nc::Ptr{Cvoid}, entries::Vector{Entry}, world::UInt)
-    gvars = native_gvars(nc)
+# Slots: describe each one code uses as plan nodes, then give it a stable external name.
+function describe_slots(nc::Ptr{Cvoid}, gvars::Vector{Ptr{Cvoid}}, entries::Vector{Entry}, world::UInt)
     byindex = Dict(Int(v) => k for (k, v) in native_value_map(nc))
     w = PlanWriter(reachable_methods(invoked_closure([e.mi for e in entries], world), world))
     node = fill(typemax(UInt32), length(gvars))
@@ -134,6 +189,8 @@ function describe_slots(nc::Ptr{Cvoid}, entries::Vector{Entry}, world::UInt)
     kinds = Dict{String,Int}()
     for i in 1:length(gvars)
         g = gvars[i]
+        # deleted by prune!, or only used by dead constant expressions: no entry reaches it
+        (g == C_NULL || isempty(llvm_user_functions!(Set{Ptr{Cvoid}}(), g))) && continue
         p = byindex[i]
         try
             if startswith(llvm_name(g), GVAR_BINDING_PREFIX)
@@ -160,11 +217,21 @@ end
 # check that always throws "ccall: first argument not a pointer". Such code must never be cached.
 const BROKEN_CCALL = 0   # a pseudo slot index: the function reaches such a check
 
-"Per defined function of the module: the slots its code reaches through calls inside the module."
-function code_reach(mod::Ptr{Cvoid}, gvars::Vector{Ptr{Cvoid}})
+"""
+Per defined function of the module: the slots (1-based) and imports (-1-based, negated) its code reaches through
+calls inside the module.
+"""
+function code_reach(mod::Ptr{Cvoid}, gvars::Vector{Ptr{Cvoid}}, imports::Vector{Import})
     fn_slots = Dict{Ptr{Cvoid},Vector{Int}}()
-    for (i, g) in enumerate(gvars), f in llvm_user_functions!(Set{Ptr{Cvoid}}(), g)
+    for (i, g) in enumerate(gvars), f in (g == C_NULL ? () : llvm_user_functions!(Set{Ptr{Cvoid}}(), g))
         push!(get!(fn_slots, f, Int[]), i)
+    end
+    for (j, imp) in enumerate(imports)
+        d = llvm_named_function(mod, imp.name)
+        d == C_NULL && continue    # no call to it survived the passes
+        for f in llvm_user_functions!(Set{Ptr{Cvoid}}(), d)
+            push!(get!(fn_slots, f, Int[]), -j)
+        end
     end
     for g in llvm_globals(mod)
         occursin("ccall: first argument not a pointer", llvm_string_global(g)) || continue
@@ -195,7 +262,12 @@ end
 # Backedges go from user-defined callees (whose redefinition must reset the cached caller) to the entry.
 user_callee(mi::Core.MethodInstance) = mi.def isa Method && is_user_module(mi.def.module)
 
-function entry_plans(ix::StatementIndex, entries::Vector{Entry}, slots, code, needs, skipped::Vector{Any}, keep::Function)
+"Per import, its (signature, return type) plan nodes, or nothing where the plan cannot name them."
+encode_imports(w::PlanWriter, imports::Vector{Import}) =
+    Union{Nothing,Tuple{UInt32,UInt32}}[try (encode(w, imp.mi.specTypes), encode(w, imp.rettype)) catch err
+                                            err isa Unsupported ? nothing : rethrow() end for imp in imports]
+
+function entry_plans(ix::StatementIndex, entries::Vector{Entry}, slots, code, needs, import_nodes, skipped::Vector{Any}, keep::Function)
     final = Any[]
     plan_entries = Any[]
     slot_reqs = Dict{Int,Set{String}}()
@@ -209,7 +281,11 @@ function entry_plans(ix::StatementIndex, entries::Vector{Entry}, slots, code, ne
         if BROKEN_CCALL in reached
             skip!(e, "reaches a ccall whose library imaging codegen left to run time (Julia 1.5 limitation)"); continue
         end
-        used = sort!(collect(reached))
+        used = sort!(filter(>(0), collect(reached)))
+        imported = sort!(UInt32[-i - 1 for i in reached if i < 0])
+        if any(j -> import_nodes[j + 1] === nothing, imported)
+            skip!(e, "calls a system-image method the plan cannot name"); continue
+        end
         bad = findfirst(i -> haskey(slots.err, i), used)
         if bad !== nothing
             skip!(e, "slot $(used[bad] - 1): " * slots.err[used[bad]]); continue
@@ -239,7 +315,7 @@ function entry_plans(ix::StatementIndex, entries::Vector{Entry}, slots, code, ne
         end
         # The code was emitted under entry index of `entries`; keep its symbol names.
         push!(plan_entries, (entry = e, slots = [UInt32(i - 1) for i in used], requires = reqs,
-                             sig = sig, rettype = rettype, backedges = backedges))
+                             sig = sig, rettype = rettype, backedges = backedges, imports = imported))
         push!(final, Dict("signature" => e.signature, "symbol" => Dict("invoke" => e.invoke, "specptr" => e.spec),
                           "requires" => reqs, "slots" => length(used)))
     end
@@ -249,10 +325,10 @@ end
 slot_requires(ix::StatementIndex, @nospecialize(x)) =
     (req = Set{String}(); object_requires!(req, ix, x, IdDict{Any,Nothing}()); req)
 
-function write_plan(path::String, w::PlanWriter, slot_node::Vector{UInt32}, entries)
+function write_plan(path::String, w::PlanWriter, slot_node::Vector{UInt32}, entries, imports::Vector{Import}, import_nodes)
     io = IOBuffer()
     write(io, PLAN_MAGIC, htol(PLAN_VERSION), htol(UInt32(0)), htol(Int64(jl_tls_offset())))
-    write(io, htol(UInt32(length(w.nodes))), htol(UInt32(length(slot_node))), htol(UInt32(length(entries))), htol(UInt32(0)))
+    write(io, htol(UInt32(length(w.nodes))), htol(UInt32(length(slot_node))), htol(UInt32(length(entries))), htol(UInt32(length(imports))))
     for b in w.nodes
         write(io, b[1], htol(UInt32(length(b) - 1)), b[2:end])
     end
@@ -269,6 +345,11 @@ function write_plan(path::String, w::PlanWriter, slot_node::Vector{UInt32}, entr
         end
         write(io, htol(UInt32(length(pe.slots))), htol.(pe.slots))
         write(io, htol(UInt32(length(pe.backedges))), htol.(pe.backedges))
+        write(io, htol(UInt32(length(pe.imports))), htol.(pe.imports))
+    end
+    for (imp, nodes) in zip(imports, import_nodes)
+        sig, rettype = something(nodes, (typemax(UInt32), typemax(UInt32)))   # no entry reaches it (see entry_plans)
+        write(io, htol(sig), htol(rettype), imp.kind)
     end
     tmp = path * ".tmp"
     write(tmp, take!(io))

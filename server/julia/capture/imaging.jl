@@ -2,13 +2,6 @@
 # MethodInstances come out as relocatable code (every Julia object through a global slot), as in `--output-o`.
 # Only for a libjulia listed in internals/verified-builds.jl, after checking every fact about it in this process.
 
-struct DlInfo
-    fname::Ptr{UInt8}
-    fbase::Ptr{Cvoid}
-    sname::Ptr{UInt8}
-    saddr::Ptr{Cvoid}
-end
-
 "Base address and file of the libjulia that defines jl_create_native in this process."
 function libjulia_image()
     info = Ref{DlInfo}()

@@ -61,3 +61,43 @@ function llvm_string_global(g::Ptr{Cvoid})
     p = ccall((:LLVMGetAsString, LIBLLVM_NAME), Ptr{UInt8}, (Ptr{Cvoid}, Ref{Csize_t}), init, n)
     return unsafe_string(p, n[])
 end
+
+has_uses(v::Ptr{Cvoid}) = ccall((:LLVMGetFirstUse, LIBLLVM_NAME), Ptr{Cvoid}, (Ptr{Cvoid},), v) != C_NULL
+llvm_delete_global!(g::Ptr{Cvoid}) = ccall((:LLVMDeleteGlobal, LIBLLVM_NAME), Cvoid, (Ptr{Cvoid},), g)
+llvm_replace_uses!(old::Ptr{Cvoid}, new::Ptr{Cvoid}) = ccall((:LLVMReplaceAllUsesWith, LIBLLVM_NAME), Cvoid, (Ptr{Cvoid}, Ptr{Cvoid}), old, new)
+
+"Replaces the function `f` by a declaration named `name` of the same type and calling convention; returns it."
+function llvm_declaration!(mod::Ptr{Cvoid}, f::Ptr{Cvoid}, name::String)
+    T = ccall((:LLVMGlobalGetValueType, LIBLLVM_NAME), Ptr{Cvoid}, (Ptr{Cvoid},), f)
+    d = ccall((:LLVMAddFunction, LIBLLVM_NAME), Ptr{Cvoid}, (Ptr{Cvoid}, Cstring, Ptr{Cvoid}), mod, name, T)
+    cc = ccall((:LLVMGetFunctionCallConv, LIBLLVM_NAME), Cuint, (Ptr{Cvoid},), f)
+    ccall((:LLVMSetFunctionCallConv, LIBLLVM_NAME), Cvoid, (Ptr{Cvoid}, Cuint), d, cc)
+    llvm_replace_uses!(f, d)
+    llvm_delete_functions!([f])
+    return d
+end
+
+"Deletes functions, bodies included; uses left (only from code deleted with them) become undef first."
+function llvm_delete_functions!(fs)
+    for f in fs
+        undef = ccall((:LLVMGetUndef, LIBLLVM_NAME), Ptr{Cvoid}, (Ptr{Cvoid},), ccall((:LLVMTypeOf, LIBLLVM_NAME), Ptr{Cvoid}, (Ptr{Cvoid},), f))
+        llvm_replace_uses!(f, undef)
+    end
+    foreach(f -> ccall((:LLVMDeleteFunction, LIBLLVM_NAME), Cvoid, (Ptr{Cvoid},), f), fs)
+end
+
+# Whether `v` is used other than by instructions (directly or through constant expressions), e.g. by a global's
+# initializer: such a function must keep its body, whatever calls it.
+function llvm_used_outside_code(v::Ptr{Cvoid}, depth::Int = 0)
+    u = ccall((:LLVMGetFirstUse, LIBLLVM_NAME), Ptr{Cvoid}, (Ptr{Cvoid},), v)
+    while u != C_NULL
+        user = ccall((:LLVMGetUser, LIBLLVM_NAME), Ptr{Cvoid}, (Ptr{Cvoid},), u)
+        if ccall((:LLVMIsAInstruction, LIBLLVM_NAME), Ptr{Cvoid}, (Ptr{Cvoid},), user) == C_NULL
+            ccall((:LLVMIsAConstantExpr, LIBLLVM_NAME), Ptr{Cvoid}, (Ptr{Cvoid},), user) == C_NULL && return true
+            (depth >= 8 || llvm_used_outside_code(user, depth + 1)) && return true
+        end
+        u = ccall((:LLVMGetNextUse, LIBLLVM_NAME), Ptr{Cvoid}, (Ptr{Cvoid},), u)
+    end
+    return false
+end
+llvm_named_function(mod::Ptr{Cvoid}, name::String) = ccall((:LLVMGetNamedFunction, LIBLLVM_NAME), Ptr{Cvoid}, (Ptr{Cvoid}, Cstring), mod, name)

@@ -12,6 +12,7 @@ Sys.__init__()
 # Everything of the worker lives in its own module: Main receives only the replayed definitions.
 module CaptureWorker
 using SHA: sha1
+using Libdl
 const HERE = @__DIR__
 include(joinpath(HERE, "..", "internals", "julia-1.5.3.jl"))
 include(joinpath(HERE, "..", "agent", "src", "json.jl"))

@@ -19,6 +19,9 @@ jl_svec_t *jl_type_intersection_with_env(jl_value_t *a, jl_value_t *b);
 jl_method_instance_t *jl_specializations_get_linfo(jl_method_t *m, jl_value_t *type, jl_svec_t *sparams);
 /* The CodeInstance of mi for rettype valid in [min_world, max_world], created if missing. */
 jl_code_instance_t *jl_get_method_inferred(jl_method_instance_t *mi, jl_value_t *rettype, size_t min_world, size_t max_world);
+/* The methods matching `types` in `world`: an Array of svec(intersection, env, method), or jl_false when more than
+ * `lim` match (src/gf.c; Base._methods_by_ftype's ccall). */
+jl_value_t *jl_matching_methods(jl_tupletype_t *types, int lim, int include_ambiguous, size_t world, size_t *min_valid, size_t *max_valid);
 /* Record that `caller` was compiled against `callee`: redefining callee's method invalidates caller. */
 void jl_method_instance_add_backedge(jl_method_instance_t *callee, jl_method_instance_t *caller);
 

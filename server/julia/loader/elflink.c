@@ -11,7 +11,7 @@
  *   R_X86_64_GOTPCREL(X) GOT(S) + A - P the GOT holds full addresses, so any target is in reach
  * Layout: one private anonymous mapping, page-aligned parts for code (+ stubs), read-only data (+ GOT, .eh_frame with
  * the 4-byte terminator libgcc needs) and writable data; code and read-only parts are write-protected once relocated.
- * Undefined symbols resolve through `resolve` (dlsym in the process: libjulia, libc, libm, compiler runtime). */
+ * Undefined symbols resolve through `resolve` (the runtime by dlsym, plan imports by the loader). */
 #include <dlfcn.h>
 #include <elf.h>
 #include <stdarg.h>
@@ -151,14 +151,14 @@ static const Elf64_Shdr *rela_for(const elf_t *e, unsigned i, const struct jlc_i
 }
 
 static uintptr_t symbol_address(const elf_t *e, const struct jlc_image *im, links_t *l, uint32_t si,
-                                void *(*resolve)(const char *), char *err, size_t n)
+                                const struct jlc_resolver *resolve, char *err, size_t n)
 {
     if (l->addr[si]) return l->addr[si];
     const Elf64_Sym *s = &e->sym[si];
     const char *name = e->str + s->st_name;
     uintptr_t a = 0;
     if (s->st_shndx == SHN_UNDEF) {
-        if (!name[0] || !(a = (uintptr_t)resolve(name))) fail(err, n, "unresolved symbol %s", name[0] ? name : "(unnamed)");
+        if (!name[0] || !(a = (uintptr_t)resolve->fn(resolve->ctx, name))) fail(err, n, "unresolved symbol %s", name[0] ? name : "(unnamed)");
     } else if (s->st_shndx == SHN_ABS) {
         a = s->st_value;
         if (!a) fail(err, n, "absolute symbol %s at 0", name);
@@ -176,7 +176,7 @@ static int put32(uint8_t *p, int64_t v, uint32_t type, char *err, size_t n)
 }
 
 static int apply(const elf_t *e, struct jlc_image *im, links_t *l, const Elf64_Shdr *r,
-                 void *(*resolve)(const char *), char *err, size_t n)
+                 const struct jlc_resolver *resolve, char *err, size_t n)
 {
     const Elf64_Rela *rel = (const Elf64_Rela *)(e->obj + r->sh_offset);
     const Elf64_Shdr *t = &e->sh[r->sh_info];
@@ -236,7 +236,7 @@ static int count_links(const elf_t *e, const struct jlc_image *im, links_t *l, s
     return 0;
 }
 
-static int fill_links(const elf_t *e, struct jlc_image *im, links_t *l, void *(*resolve)(const char *), char *err, size_t n)
+static int fill_links(const elf_t *e, struct jlc_image *im, links_t *l, const struct jlc_resolver *resolve, char *err, size_t n)
 {
     for (size_t si = 0; si < e->nsym; si++) {
         if (l->got[si] < 0) continue;
@@ -306,7 +306,7 @@ void jlc_image_free(struct jlc_image *im)
     memset(im, 0, sizeof *im);
 }
 
-int jlc_link(const uint8_t *obj, size_t len, void *(*resolve)(const char *), struct jlc_image *im, char *err, size_t n)
+int jlc_link(const uint8_t *obj, size_t len, const struct jlc_resolver *resolve, struct jlc_image *im, char *err, size_t n)
 {
     elf_t e;
     links_t l = { 0 };

@@ -7,6 +7,8 @@
 #include <stdint.h>
 
 struct jlc_symbol { const char *name; uintptr_t addr; };
+/* Address of an undefined symbol the object uses (NULL: unresolved), asked once per symbol. */
+struct jlc_resolver { void *(*fn)(void *ctx, const char *name); void *ctx; };
 
 struct jlc_image {
     uint8_t *base; size_t size;    /* one private mapping: code | read-only data, GOT | writable data */
@@ -20,7 +22,7 @@ struct jlc_image {
 
 /* Lays out, copies and relocates `obj` (left untouched), resolving undefined symbols with `resolve`. Returns 0, or -1
  * with `err` set and nothing left mapped. */
-int jlc_link(const uint8_t *obj, size_t len, void *(*resolve)(const char *), struct jlc_image *im, char *err, size_t errlen);
+int jlc_link(const uint8_t *obj, size_t len, const struct jlc_resolver *resolve, struct jlc_image *im, char *err, size_t errlen);
 /* Address of a defined global symbol of the image, or NULL. */
 void *jlc_image_symbol(const struct jlc_image *im, const char *name);
 /* Hands the image's .eh_frame to libgcc's unwinder (as RuntimeDyld did); after this the image is never unmapped. */

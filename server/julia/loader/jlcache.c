@@ -3,7 +3,8 @@
  * parsed on the way. Called from glue.jl through ccall.
  *
  *   link:    elflink.c (the relocations the codegen check allows, applied directly); undefined symbols resolve
- *            against the process (dlsym), i.e. libjulia's runtime.
+ *            against the process (dlsym), i.e. libjulia's runtime, and imports (`jlimport_<n>_spec`) to the system
+ *            image's code for a MethodInstance, when it is valid in this session.
  *   fill:    each global slot `jlgv_<i>` an entry's code uses gets this process's pointer for the same Julia
  *            object, computed from the plan (PLAN-FORMAT.md): a table of nodes, each built from earlier ones.
  *   install: per entry whose requirements are met, jl_get_method_inferred + invoke/specptr/isspecsig, plus
@@ -41,22 +42,32 @@ typedef struct {
     uint32_t nreq; const uint8_t *req;      /* nreq x (u32 len, bytes) */
     uint32_t nslots; const uint8_t *slots;  /* u32 slot indices */
     uint32_t nback; const uint8_t *back;    /* u32 node indices (MethodInstances) */
+    uint32_t nimp; const uint8_t *imp;      /* u32 import indices */
     int state;
     char reason[256];
     jl_method_instance_t *mi;   /* set once installed: what a redefinition must invalidate */
 } entry_t;
+/* A callee the system image holds (PLAN-FORMAT.md "imports"), linked to its code in this session. */
+typedef struct {
+    uint32_t sig, rettype;
+    uint8_t kind;
+    jl_method_instance_t *mi;
+    jl_code_instance_t *ci;     /* NULL: not valid here; `reason` says why */
+    char reason[200];
+} import_t;
 /* One function of a linked object, at its linked address (see "backtraces through linked code"). */
 struct code_range { uintptr_t start, end; char *name; int32_t entry; /* index into entries, or -1 */ };
 typedef struct {
     char name[64];
     uint8_t *plan; size_t planlen;
-    uint32_t nnodes, nslots, nentries;
+    uint32_t nnodes, nslots, nentries, nimports;
     node_t *nodes;
     jl_value_t **vals;      /* node values (rooted in `roots`); binding nodes hold a jl_binding_t* */
     uint8_t *state;         /* 1 once vals[i] is set; failures are retried (a definition may appear later) */
     const uint8_t *slottab; /* u32 node per slot, inside `plan` */
     uint8_t *filled;        /* per slot */
     entry_t *entries;
+    import_t *imports;
     struct jlc_image img;     /* the linked code and data (elflink.h) */
     struct code_range *code;  /* the object's functions, sorted by start: what backtraces are told about */
     uint32_t ncode;
@@ -119,7 +130,7 @@ static int parse_header(cache_t *c, rd_t *r, char *err, size_t errlen)
     if (!magic || memcmp(magic, PLAN_MAGIC, sizeof PLAN_MAGIC) != 0) { setmsg(err, errlen, "not a plan file (bad magic)"); return -1; }
     uint32_t version = take32(r); take32(r);
     const uint8_t *tls = take(r, 8);
-    c->nnodes = take32(r); c->nslots = take32(r); c->nentries = take32(r); take32(r);
+    c->nnodes = take32(r); c->nslots = take32(r); c->nentries = take32(r); c->nimports = take32(r);
     if (r->bad) { setmsg(err, errlen, "plan truncated in its header"); return -1; }
     if (version != PLAN_VERSION) { setmsg(err, errlen, "plan format %u, loader expects %u", version, PLAN_VERSION); return -1; }
     int64_t want; memcpy(&want, tls, 8);
@@ -129,7 +140,7 @@ static int parse_header(cache_t *c, rd_t *r, char *err, size_t errlen)
         return -1;
     }
     /* every node, slot and entry takes at least one byte: larger counts are corruption, not a huge allocation */
-    if (c->nnodes > c->planlen || c->nslots > c->planlen || c->nentries > c->planlen) {
+    if (c->nnodes > c->planlen || c->nslots > c->planlen || c->nentries > c->planlen || c->nimports > c->planlen) {
         setmsg(err, errlen, "plan counts exceed its size"); return -1;
     }
     return 0;
@@ -143,7 +154,8 @@ static int alloc_tables(cache_t *c, char *err, size_t errlen)
     c->state = calloc(c->nnodes + 1, 1);
     c->filled = calloc(c->nslots + 1, 1);
     c->entries = calloc(c->nentries + 1, sizeof(entry_t));
-    if (!c->nodes || !c->vals || !c->state || !c->filled || !c->entries) { setmsg(err, errlen, "out of memory"); return -1; }
+    c->imports = calloc(c->nimports + 1, sizeof(import_t));
+    if (!c->nodes || !c->vals || !c->state || !c->filled || !c->entries || !c->imports) { setmsg(err, errlen, "out of memory"); return -1; }
     return 0;
 }
 
@@ -184,6 +196,7 @@ static int read_entry(rd_t *r, entry_t *e, uint32_t k, char *err, size_t errlen)
     for (uint32_t j = 0; j < e->nreq && !r->bad; j++) take(r, take32(r));
     e->nslots = take32(r); e->slots = take(r, (size_t)e->nslots * 4);
     e->nback = take32(r); e->back = take(r, (size_t)e->nback * 4);
+    e->nimp = take32(r); e->imp = take(r, (size_t)e->nimp * 4);
     if (r->bad) { setmsg(err, errlen, "plan truncated in entry %u", k); return -1; }
     return 0;
 }
@@ -198,6 +211,26 @@ static int check_entry(const cache_t *c, const entry_t *e, uint32_t k, char *err
         if (rd32(e->slots + 4 * j) >= c->nslots) { setmsg(err, errlen, "entry %u: slot out of range", k); return -1; }
     for (uint32_t j = 0; j < e->nback; j++)
         if (rd32(e->back + 4 * j) >= c->nnodes) { setmsg(err, errlen, "entry %u: backedge node out of range", k); return -1; }
+    for (uint32_t j = 0; j < e->nimp; j++)
+        if (rd32(e->imp + 4 * j) >= c->nimports) { setmsg(err, errlen, "entry %u: import out of range", k); return -1; }
+    return 0;
+}
+
+/* Imports: (u32 sig node, u32 rettype node, u8 kind); NO_NODE nodes for an import no entry calls. */
+static int parse_imports(cache_t *c, rd_t *r, char *err, size_t errlen)
+{
+    for (uint32_t n = 0; n < c->nimports; n++) {
+        import_t *im = &c->imports[n];
+        im->sig = take32(r); im->rettype = take32(r);
+        const uint8_t *kind = take(r, 1);
+        if (r->bad) { setmsg(err, errlen, "plan truncated in import %u", n); return -1; }
+        im->kind = *kind;
+        int named = im->sig != NO_NODE && im->rettype != NO_NODE;
+        if (im->kind > ENTRY_FPTR_SPARAM || (named && (im->sig >= c->nnodes || im->rettype >= c->nnodes))) {
+            setmsg(err, errlen, "import %u: bad signature/rettype node or kind", n); return -1;
+        }
+        if (!named) setmsg(im->reason, sizeof im->reason, "the capture could not name it");
+    }
     return 0;
 }
 
@@ -209,6 +242,7 @@ static int parse_plan(cache_t *c, char *err, size_t errlen)
         return -1;
     for (uint32_t k = 0; k < c->nentries; k++)
         if (read_entry(&r, &c->entries[k], k, err, errlen) != 0 || check_entry(c, &c->entries[k], k, err, errlen) != 0) return -1;
+    if (parse_imports(c, &r, err, errlen) != 0) return -1;
     if (r.p != r.end) { setmsg(err, errlen, "plan has %zu trailing bytes", (size_t)(r.end - r.p)); return -1; }
     return 0;
 }
@@ -709,8 +743,66 @@ static jl_value_t *resolve(cache_t *c, uint32_t i, int depth, char *err, size_t 
 }
 
 /* ---- linking ---- */
-static void *resolve_symbol(const char *name)
+
+/* Where an import no valid code stands for is linked: never called, since no entry that calls it is installed. */
+static void import_trap(void)
 {
+    jl_error("jlcache: cached code called a system-image method that is not valid in this session");
+}
+
+/* The CodeInstance of `mi` valid in this world whose code has the calling convention and return type the cached
+ * callers were compiled against, or NULL. */
+static jl_code_instance_t *valid_code(jl_method_instance_t *mi, jl_value_t *rt, uint8_t kind)
+{
+    size_t world = jl_get_world_counter();
+    for (jl_code_instance_t *ci = mi->cache; ci; ci = ci->next) {
+        if (ci->min_world > world || ci->max_world < world || !ci->specptr.fptr || !jl_egal(ci->rettype, rt)) continue;
+        /* the system image marks jlcall-convention code isspecsig too (jl_update_all_fptrs): check invoke */
+        jl_callptr_t inv = ci->invoke;
+        int args = inv == (jl_callptr_t)jl_fptr_args, sparam = inv == (jl_callptr_t)jl_fptr_sparam;
+        if (kind == ENTRY_SPECSIG ? ci->isspecsig && inv && !args && !sparam : kind == ENTRY_FPTR_ARGS ? args : sparam)
+            return ci;
+    }
+    return NULL;
+}
+
+/* Whether `m` is the only method matching `sig` in this world, as at capture: a method defined since (a package's or
+ * the user's) that matches some of these calls would change what the cached callers dispatch to, and Julia tells
+ * only the callers it knows about (backedges), not code linked after the definition. */
+static int only_method(jl_value_t *sig, jl_method_t *m)
+{
+    size_t min = 0, max = ~(size_t)0;
+    jl_value_t *ms = jl_matching_methods((jl_tupletype_t *)sig, 1, 0, jl_get_world_counter(), &min, &max);
+    if (!ms || !jl_is_array(ms) || jl_array_len(ms) != 1) return 0;
+    jl_value_t *match = jl_array_ptr_ref((jl_array_t *)ms, 0);
+    return jl_is_svec(match) && jl_svec_len(match) >= 3 && jl_svecref(match, 2) == (jl_value_t *)m;
+}
+
+/* Address `jlimport_<n>_spec` links to: the system image's code for import n, or the trap (reason set). */
+static void *link_import(cache_t *c, uint32_t n)
+{
+    import_t *im = &c->imports[n];
+    if (im->sig == NO_NODE) return (void *)import_trap;
+    char err[160] = "";
+    jl_value_t *sig = resolve(c, im->sig, 0, err, sizeof err);
+    jl_value_t *rt = sig ? resolve(c, im->rettype, 0, err, sizeof err) : NULL;
+    im->mi = rt ? mi_for(sig, err, sizeof err) : NULL;
+    if (im->mi && !only_method(sig, im->mi->def.method)) {
+        setmsg(err, sizeof err, "a method defined in this session also matches its calls");
+        im->mi = NULL;
+    }
+    im->ci = im->mi ? valid_code(im->mi, rt, im->kind) : NULL;
+    if (im->ci) return im->ci->specptr.fptr;
+    if (!err[0]) setmsg(err, sizeof err, "no valid code of that return type and calling convention (a method it depends on was replaced)");
+    setmsg(im->reason, sizeof im->reason, "calls a system-image method (import %u): %s", n, err);
+    return (void *)import_trap;
+}
+
+static void *resolve_symbol(void *ctx, const char *name)
+{
+    unsigned n; int end = 0;
+    if (sscanf(name, "jlimport_%u_spec%n", &n, &end) == 1 && name[end] == 0)
+        return n < ((cache_t *)ctx)->nimports ? link_import(ctx, n) : NULL;
     return dlsym(RTLD_DEFAULT, name);
 }
 
@@ -747,6 +839,20 @@ static int requirements_met(entry_t *e)
 
 static void install_code(cache_t *c, entry_t *e);
 
+/* Every import the entry's code calls is linked to code still valid now (a method may have been replaced since
+ * the load linked it); else the entry's reason says which. */
+static int imports_valid(cache_t *c, entry_t *e)
+{
+    size_t world = jl_get_world_counter();
+    for (uint32_t j = 0; j < e->nimp; j++) {
+        import_t *im = &c->imports[rd32(e->imp + 4 * j)];
+        if (im->ci && im->ci->max_world >= world) continue;
+        setmsg(e->reason, sizeof e->reason, "%s", im->ci ? "calls a system-image method this session replaced" : im->reason);
+        return 0;
+    }
+    return 1;
+}
+
 /* The CodeInstance install fills in, or NULL if Julia refuses to make one (its own function: a longjmp out of the
  * JL_TRY must not clobber the caller's locals). */
 static jl_code_instance_t *inferred_instance(jl_method_instance_t *mi, jl_value_t *rt)
@@ -766,6 +872,7 @@ static jl_code_instance_t *inferred_instance(jl_method_instance_t *mi, jl_value_
 static void install(cache_t *c, entry_t *e)
 {
     uint64_t t = now_ns();
+    if (!imports_valid(c, e)) { e->state = E_FAILED; lap(T_FILL, &t); return; }
     for (uint32_t j = 0; j < e->nslots; j++)
         if (fill_slot(c, rd32(e->slots + 4 * j), e->reason, sizeof e->reason) != 0) {
             e->state = E_FAILED;
@@ -799,6 +906,10 @@ static void install_code(cache_t *c, entry_t *e)
         jl_value_t *callee = resolve(c, rd32(e->back + 4 * j), 0, berr, sizeof berr);
         if (callee && jl_is_method_instance(callee) && callee != (jl_value_t *)mi)
             jl_method_instance_add_backedge((jl_method_instance_t *)callee, mi);
+    }
+    for (uint32_t j = 0; j < e->nimp; j++) {   /* a later redefinition of an import must reach this entry */
+        jl_method_instance_t *callee = c->imports[rd32(e->imp + 4 * j)].mi;
+        if (callee != mi) jl_method_instance_add_backedge(callee, mi);
     }
     /* "Inferred, source not kept", as Julia's own cache_result records a method it will not inline. Left NULL,
      * jl_rettype_inferred skips the CodeInstance, so a caller the session compiles re-inferred and recompiled the
@@ -836,7 +947,7 @@ static int install_ready(void)
 static void free_cache(cache_t *c)
 {
     if (!c) return;
-    free(c->plan); free(c->nodes); free(c->vals); free(c->state); free(c->filled); free(c->entries);
+    free(c->plan); free(c->nodes); free(c->vals); free(c->state); free(c->filled); free(c->entries); free(c->imports);
     for (uint32_t i = 0; i < c->ncode; i++) free(c->code[i].name);
     free(c->code);
     jlc_image_free(&c->img);   /* only for entries that failed before their code was registered */
@@ -1088,7 +1199,8 @@ JL_DLLEXPORT int jlc_load(const char *name, const char *objpath, const char *obj
         setmsg(err, errlen, "%s is not a relocatable x86-64 ELF object", objpath); goto fail;
     }
     lap(T_PARSE, &t);
-    if (jlc_link(obj, objlen, resolve_symbol, &c->img, err, errlen) != 0) goto fail;
+    struct jlc_resolver resolver = { resolve_symbol, c };
+    if (jlc_link(obj, objlen, &resolver, &c->img, err, errlen) != 0) goto fail;
     if (c->nentries > 0) {
         char sym[48]; snprintf(sym, sizeof sym, "jlentry_%u_spec", c->entries[0].index);
         if (!symbol(c, sym)) { setmsg(err, errlen, "link: entry symbols not found in the object"); goto fail; }

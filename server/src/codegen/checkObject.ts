@@ -16,7 +16,8 @@
 //
 // Undefined symbols must come from the Julia runtime (libjulia, which also exports libuv), libc/libm, or the
 // compiler runtime helpers LLVM calls for Int128/Float16 arithmetic; slots (jlgv_*) and entries (jlentry_*)
-// must be defined in the object itself. A `julia.*`/`llvm.*` name means Julia's lowering passes did not run.
+// must be defined in the object itself; imports (jlimport_<n>_spec) are the plan's, which the loader links to the
+// system image's code. A `julia.*`/`llvm.*` name means Julia's lowering passes did not run.
 //
 // Baked addresses: a pointer constant from the capture process (e.g. a `Ptr` value Julia folded into the code)
 // carries no relocation and is invisible in the object, so the module's IR is scanned for `inttoptr` of an integer
@@ -46,8 +47,11 @@ const RUNTIME = /^(jl_|ijl_|uv_)[A-Za-z0-9_]+$/;
 /** Compiler-rt/libgcc helpers: Int128 division/multiplication, Float16 conversion, powi, Int128<->float. */
 const COMPILER_RT = /^__(u?(div|mod)ti3|multi3|muloti4|powi[sdx]f2|gnu_(h2f|f2h)_ieee|(extend|trunc)[a-z]f[a-z]f2|fix(uns)?[sdx]fti|float(un)?ti[sdx]f)$/;
 
+/** Callees the system image holds, named by the plan's import table (PLAN-FORMAT.md). */
+const IMPORT = /^jlimport_\d+_spec$/;
+
 export function isAllowedExternal(name: string): boolean {
-  return RUNTIME.test(name) || LIBC_LIBM.has(name) || COMPILER_RT.test(name);
+  return RUNTIME.test(name) || LIBC_LIBM.has(name) || COMPILER_RT.test(name) || IMPORT.test(name);
 }
 
 export interface CheckResult {

@@ -129,6 +129,8 @@ export interface CaptureRecord {
   skipped: { signature: string; reason: string }[];
   slotCount: number;
   functions: number;
+  /** Callees left out of the object: the loading session links them to its system image's code. */
+  imports: number;
   timing: Record<string, number>;
   /** In-session capture only: JIT compilations seen while the imaging flag was on (must be 0). */
   compiledInWindow?: number;
