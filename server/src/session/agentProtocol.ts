@@ -131,6 +131,8 @@ export interface CaptureRecord {
   functions: number;
   /** Callees left out of the object: the loading session links them to its system image's code. */
   imports: number;
+  /** Functions deleted before Julia's passes: no entry's code reaches them. */
+  pruned: number;
   timing: Record<string, number>;
   /** In-session capture only: JIT compilations seen while the imaging flag was on (must be 0). */
   compiledInWindow?: number;
