@@ -64,6 +64,11 @@ end
     mi, why = C.resolve_signature("Tuple{Main.Holder{Main.Tagged(2)}}", C.world_counter())
     @test mi === nothing && occursin("code to run", why) && CONSTRUCTED[] == before
     @test C.resolve_signature("Tuple{typeof(Base.string), Char(0x79000000)}", C.world_counter())[2] != ""   # a value, not a type: no method
+    # A wrapper written out is the wrapper itself: otherwise the MethodInstance would be one dispatch never calls.
+    @test ok("Tuple{typeof(Base.string), Type{T} where T}").parameters[2] === Type
+    @test ok("Tuple{typeof(Base.unsafe_wrap), Type{Array{T, N} where N where T}, Ptr{UInt8}, Int64}").parameters[2] === Type{Array}
+    mi, why = C.resolve_signature("Tuple{typeof(Base.string), Type{T} where T}", C.world_counter())
+    @test mi isa Core.MethodInstance && mi.specTypes === Tuple{typeof(string),Type}
 end
 
 @testset "constant digests: values inference may fold, never identities" begin

@@ -109,7 +109,17 @@ function eval_where(@nospecialize(body), vars, env::Dict{Symbol,TypeVar})
     for tv in reverse(tvs)
         t = UnionAll(tv, t)
     end
-    return t
+    return type_wrapper(t)
+end
+
+"""
+A type's own wrapper when `t` is it written out (`Type{T} where T` is `Type`, `Array{T,N} where N where T` is
+`Array`). Equal but not `===`, a rebuilt UnionAll makes a signature, and so a MethodInstance, of its own that the
+session's dispatch never calls: code cached for it would never run.
+"""
+function type_wrapper(@nospecialize(t))
+    b = Base.unwrap_unionall(t)
+    return t isa UnionAll && b isa DataType && b.name.wrapper == t ? b.name.wrapper : t
 end
 
 # Closure and keyword-body type names (var"#3#4", var"##f#12") come from per-module counters. Outside Main (the
