@@ -99,6 +99,7 @@ end
 # Base methods with static parameters whose MethodInstance the loader creates, see mi_for in jlcache.c), except
 # the ones the system image holds: those become imports (sysimage.jl).
 function native_entries(nc::Ptr{Cvoid}, cand, skipped::Vector{Any}, world::UInt)
+    mod = native_llvm_module(nc)
     fvars = native_fvars(nc)
     logged = IdDict{Core.MethodInstance,Nothing}(mi => nothing for (_, mi) in cand)
     callees = Tuple{String,Core.MethodInstance}[(string(mi.specTypes), mi) for mi in invoked_closure([mi for (_, mi) in cand], world)
@@ -117,7 +118,7 @@ function native_entries(nc::Ptr{Cvoid}, cand, skipped::Vector{Any}, world::UInt)
         end
         imported = callee ? system_image_kind(ci, fid) : nothing
         if imported !== nothing
-            push!(imports, declare_import!(native_llvm_module(nc), fvars, fid, sfid, mi, ci.rettype, imported, length(imports)))
+            push!(imports, declare_import!(mod, fvars, fid, sfid, mi, ci.rettype, imported, length(imports)))
             continue
         end
         k = length(entries)

@@ -37,11 +37,8 @@ function system_image_kind(ci::Core.CodeInstance, fid::Integer)
     (ci.specptr == C_NULL || object_base(ci.specptr) != system_image_base()) && return nothing
     ms = Base._methods_by_ftype(ci.def.specTypes, 1, world_counter())
     (ms isa Vector && length(ms) == 1) || return nothing
-    args, sparam = cglobal(:jl_fptr_args), cglobal(:jl_fptr_sparam)
-    # The system image marks every CodeInstance it holds code for isspecsig, jlcall-convention code too (1.5.3,
-    # jl_update_all_fptrs): the invoke pointer is what tells them apart.
-    fid > 0 && return ci.isspecsig && ci.invoke != args && ci.invoke != sparam ? ENTRY_SPECSIG : nothing
-    fid == -1 && return ci.invoke == args ? ENTRY_FPTR_ARGS : nothing
-    fid == -2 && return ci.invoke == sparam ? ENTRY_FPTR_SPARAM : nothing
+    fid > 0 && return code_is_specsig(ci) ? ENTRY_SPECSIG : nothing
+    fid == -1 && return ci.invoke == cglobal(:jl_fptr_args) ? ENTRY_FPTR_ARGS : nothing
+    fid == -2 && return ci.invoke == cglobal(:jl_fptr_sparam) ? ENTRY_FPTR_SPARAM : nothing
     return nothing
 end

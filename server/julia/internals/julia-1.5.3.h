@@ -26,6 +26,13 @@ jl_value_t *jl_matching_methods(jl_tupletype_t *types, int lim, int include_ambi
 void jl_method_instance_add_backedge(jl_method_instance_t *callee, jl_method_instance_t *caller);
 
 /* ---- jl_code_instance_t (julia.h 1.5.3): the fields the loader sets; offsets as FINDINGS measured ---- */
+/* Whether ci's code has the specsig convention. The 1.5.3 system image marks every CodeInstance it holds code for
+ * isspecsig, jlcall-convention code too (jl_update_all_fptrs), so the invoke pointer decides. */
+static inline int jlc_code_is_specsig(const jl_code_instance_t *ci)
+{
+    jl_callptr_t inv = ci->invoke;
+    return ci->isspecsig && inv && inv != (jl_callptr_t)jl_fptr_args && inv != (jl_callptr_t)jl_fptr_sparam;
+}
 _Static_assert(offsetof(jl_code_instance_t, rettype) == 32, "jl_code_instance_t layout");
 _Static_assert(offsetof(jl_code_instance_t, isspecsig) == 56, "jl_code_instance_t layout");
 _Static_assert(offsetof(jl_code_instance_t, invoke) == 64, "jl_code_instance_t layout");

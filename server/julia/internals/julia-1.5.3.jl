@@ -78,6 +78,11 @@ add_julia_passes(pm::Ptr{Cvoid}, opt::Integer) = ccall(:jl_add_optimization_pass
 rettype_inferred(mi::Core.MethodInstance, world::UInt) =
     ccall(:jl_rettype_inferred, Any, (Any, UInt, UInt), mi, world, world)
 world_counter() = ccall(:jl_get_world_counter, UInt, ())
+# Whether ci's code has the specsig convention. The 1.5.3 system image marks every CodeInstance it holds code for
+# isspecsig, jlcall-convention code too (jl_update_all_fptrs), so the invoke pointer decides (as jlc_code_is_specsig
+# in julia-1.5.3.h).
+code_is_specsig(ci::Core.CodeInstance) =
+    ci.isspecsig && ci.invoke != C_NULL && ci.invoke != cglobal(:jl_fptr_args) && ci.invoke != cglobal(:jl_fptr_sparam)
 # jl_gf_invoke_lookup returns the TypeMapEntry of the most specific method (or nothing).
 function method_for_signature(sig::Type, world::UInt)
     e = ccall(:jl_gf_invoke_lookup, Any, (Any, UInt), sig, world)

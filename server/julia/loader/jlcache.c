@@ -757,10 +757,8 @@ static jl_code_instance_t *valid_code(jl_method_instance_t *mi, jl_value_t *rt, 
     size_t world = jl_get_world_counter();
     for (jl_code_instance_t *ci = mi->cache; ci; ci = ci->next) {
         if (ci->min_world > world || ci->max_world < world || !ci->specptr.fptr || !jl_egal(ci->rettype, rt)) continue;
-        /* the system image marks jlcall-convention code isspecsig too (jl_update_all_fptrs): check invoke */
-        jl_callptr_t inv = ci->invoke;
-        int args = inv == (jl_callptr_t)jl_fptr_args, sparam = inv == (jl_callptr_t)jl_fptr_sparam;
-        if (kind == ENTRY_SPECSIG ? ci->isspecsig && inv && !args && !sparam : kind == ENTRY_FPTR_ARGS ? args : sparam)
+        if (kind == ENTRY_SPECSIG ? jlc_code_is_specsig(ci)
+                                  : ci->invoke == (kind == ENTRY_FPTR_ARGS ? (jl_callptr_t)jl_fptr_args : (jl_callptr_t)jl_fptr_sparam))
             return ci;
     }
     return NULL;
