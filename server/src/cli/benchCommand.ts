@@ -99,7 +99,7 @@ export async function benchmarkCommand(options: CliOptions): Promise<number> {
   for (const [name, title, table] of [
     ['forms', 'Everyday Julia forms (workloads/forms) and scripts that include their code (workloads/include), one run each', formsTable],
     ['scaling', 'Scaling: generated workloads of n distinct methods, one run each', scalingTable],
-    ['remote', 'Team cache: pushed to and pulled from nginx on 127.0.0.1, one run each (ms unless noted)', remoteTable],
+    ['remote', 'Team cache: pushed to and pulled from nginx on 127.0.0.1, pull and load medians of --runs (ms unless noted)', remoteTable],
     ['packages', 'Package caches built from tests (workloads/packages), ms unless noted', packagesTable],
   ] as const) {
     if (!sections.includes(name)) continue;
