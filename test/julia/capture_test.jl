@@ -67,8 +67,16 @@ end
     # A wrapper written out is the wrapper itself: otherwise the MethodInstance would be one dispatch never calls.
     @test ok("Tuple{typeof(Base.string), Type{T} where T}").parameters[2] === Type
     @test ok("Tuple{typeof(Base.unsafe_wrap), Type{Array{T, N} where N where T}, Ptr{UInt8}, Int64}").parameters[2] === Type{Array}
-    mi, why = C.resolve_signature("Tuple{typeof(Base.string), Type{T} where T}", C.world_counter())
-    @test mi isa Core.MethodInstance && mi.specTypes === Tuple{typeof(string),Type}
+    # An argument dispatch widened is jl_typetype_type, not the wrapper (`===` to it, but another object): the
+    # MethodInstance must be the one dispatch makes, and its plan must rebuild it, not name the wrapper.
+    @eval Main widen_probe(t::Type) = t
+    Base.invokelatest(() -> foreach(T -> Main.widen_probe(T), Any[Int, String]))
+    mine, _ = C.resolve_signature("Tuple{typeof(Main.widen_probe), Type{T} where T}", C.world_counter())
+    specs = which(Main.widen_probe, Tuple{Type}).specializations
+    compiled = [specs[i] for i in 1:length(specs) if isassigned(specs, i) && specs[i] isa Core.MethodInstance && isdefined(specs[i], :cache)]
+    @test any(d -> d === mine, compiled)
+    w = C.PlanWriter(Method[])
+    @test C.encode(w, Type) != C.encode(w, C.typetype_type())
 end
 
 @testset "constant digests: values inference may fold, never identities" begin

@@ -35,6 +35,7 @@ is_gensym_name(s::Symbol) = startswith(String(s), '#')
 is_kwsorter_name(s::Symbol) = endswith(String(s), "##kw")
 
 function encode(w::PlanWriter, @nospecialize(x))
+    x isa UnionAll && return encode_unionall(w, x)   # not memoized by `===`, which confuses two objects there
     haskey(w.obj_memo, x) && return w.obj_memo[x]
     r = encode_new(w, x)
     w.obj_memo[x] = r
@@ -103,8 +104,9 @@ end
 
 function encode_unionall(w::PlanWriter, x::UnionAll)
     # The plain wrapper (Vector, Dict, Pair...) is found by its name, which also keeps its TypeVars identical.
+    # jl_typetype_type is `===` Type's wrapper but not it (see internals): rebuilt, it finds dispatch's instance.
     base = Base.unwrap_unionall(x)
-    if base isa DataType && base.name.wrapper === x
+    if base isa DataType && base.name.wrapper === x && same_object(x, base.name.wrapper)
         return encode_typename_wrapper(w, base)
     end
     return node!(w, OP_UNIONALL, encode(w, x.var), encode(w, x.body))

@@ -21,6 +21,7 @@ function resolve_signature(s::String, world::UInt; replayed::Bool = false)
         return nothing, "signature does not resolve here: " * first(split(sprint(showerror, e), '\n'))
     end
     sig isa DataType && sig <: Tuple || return nothing, "not a tuple type"
+    sig = widened_type_arguments(sig)
     Base.has_free_typevars(sig) && return nothing, "free type variables"
     m = method_for_signature(sig, world)
     m === nothing && return nothing, "no method matches"
@@ -110,6 +111,16 @@ function eval_where(@nospecialize(body), vars, env::Dict{Symbol,TypeVar})
         t = UnionAll(tv, t)
     end
     return type_wrapper(t)
+end
+
+"""
+An argument written `Type{T} where T` is one dispatch widened: jl_typetype_type (see internals), whose
+MethodInstance is the one dispatch calls. Inside parameters (`Type{Array{T,N} where N where T}`) a wrapper written
+out is the wrapper itself, the value passed (`type_wrapper`).
+"""
+function widened_type_arguments(sig::DataType)
+    any(p -> same_object(p, Type), sig.parameters) || return sig
+    return Tuple{Any[same_object(p, Type) ? typetype_type() : p for p in sig.parameters]...}
 end
 
 """

@@ -83,6 +83,12 @@ world_counter() = ccall(:jl_get_world_counter, UInt, ())
 # in julia-1.5.3.h).
 code_is_specsig(ci::Core.CodeInstance) =
     ci.isspecsig && ci.invoke != C_NULL && ci.invoke != cglobal(:jl_fptr_args) && ci.invoke != cglobal(:jl_fptr_sparam)
+# Dispatch widens an argument it does not specialize on to jl_typetype_type (`Type{T} where T`), an object of its
+# own, not the `Type` wrapper, though the two are `===` (UnionAll is immutable). MethodInstances are cached by
+# object: code installed on a signature holding the wrapper is never found by dispatch, so identity is compared.
+typetype_type() = unsafe_pointer_to_objref(unsafe_load(Ptr{Ptr{Cvoid}}(cglobal(:jl_typetype_type))))
+same_object(@nospecialize(a), @nospecialize(b)) =
+    ccall(:jl_value_ptr, Ptr{Cvoid}, (Any,), a) == ccall(:jl_value_ptr, Ptr{Cvoid}, (Any,), b)
 # jl_gf_invoke_lookup returns the TypeMapEntry of the most specific method (or nothing).
 function method_for_signature(sig::Type, world::UInt)
     e = ccall(:jl_gf_invoke_lookup, Any, (Any, UInt), sig, world)
