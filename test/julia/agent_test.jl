@@ -110,6 +110,12 @@ end
             @test isfile(id["sysimage"]) && id["wordSize"] == 64
         end
 
+        @testset "warmUp follows initialize" begin
+            # initialize answers before the warm-up (the server opens the cache meanwhile); warmUp runs it, once.
+            @test result(a, "warmUp") == Dict{String,Any}()
+            @test result(a, "warmUp") == Dict{String,Any}()
+        end
+
         @testset "value display" begin
             r = evalcode(a, "1+1")
             @test r["ok"] === true && r["display"] == "2"

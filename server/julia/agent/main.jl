@@ -10,8 +10,8 @@
 #   that evaluated without error, and also after a `using`/`import` statement that failed (packages may have
 #   loaded partly). `hash`/`kind` are those of the eval result's `statements`. A failing hook is reported on
 #   stderr and does not fail the eval. Hooks run inside the eval, so their cost shows in totalMs.
-# - `WARMUP_HOOKS`: functions `hook()` run once at start, before `initialize` is answered, to compile the
-#   extension's request paths (see src/warmup.jl). They must have no effect on the session.
+# - `WARMUP_HOOKS`: functions `hook()` run once at start (the `warmUp` request, before the session reports ready), to
+#   compile the extension's request paths (see src/warmup.jl). They must have no effect on the session.
 # - `FRAME_RESOLVERS`: functions `resolve(ip::UInt64)` returning a `StackFrame` or `nothing`, asked for each frame
 #   of an error's stack that Julia could only see as C code (code its JIT did not emit, e.g. cached code); the
 #   first answer is kept, unanswered C frames are dropped as `stacktrace(bt)` drops them.

@@ -84,6 +84,15 @@ end
 
 const STATE_NAMES = ("pending", "installed", "failed", "present", "invalidated")
 
+"""(installed, pending) over every loaded cache, counted by the loader (jlc_counts): what a load answers, without
+building the per-entry records of `status`."""
+function counts()
+    INITIALIZED[] || return (0, 0)
+    installed, pending, failed = Ref{Cint}(0), Ref{Cint}(0), Ref{Cint}(0)
+    ccall((:jlc_counts, LIB), Cvoid, (Ref{Cint}, Ref{Cint}, Ref{Cint}), installed, pending, failed)
+    return (Int(installed[]), Int(pending[]))
+end
+
 """{installed, pending, failed, present, entries: [{cache, index, state, reason}]}"""
 function status()
     INITIALIZED[] || return Dict{String,Any}("installed" => 0, "pending" => 0, "failed" => Any[], "entries" => Any[])

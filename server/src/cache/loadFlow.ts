@@ -9,7 +9,7 @@ import type { CacheStatus } from '../../../shared/src/protocol.ts';
 import { loadedStatus, NONE, rejectedStatus } from './cacheStatus.ts';
 import type { JuliaSession } from '../session/juliaSession.ts';
 import { ensureProven } from './prove.ts';
-import type { Store } from './store.ts';
+import type { EntryListing, Store } from './store.ts';
 import type { AgentLoadResult } from '../session/agentProtocol.ts';
 
 export interface LoadOutcome {
@@ -21,7 +21,11 @@ export interface LoadOutcome {
   steps: Record<string, number>;
 }
 
-export async function loadCache(session: JuliaSession, store: Store): Promise<LoadOutcome> {
+/**
+ * `listed`: the store's listing when it was made while the session started (loadAhead.ts); without it the store is
+ * listed here. Either way each entry's checks ran once, in that listing.
+ */
+export async function loadCache(session: JuliaSession, store: Store, listed?: EntryListing[]): Promise<LoadOutcome> {
   const t0 = performance.now();
   const steps: Record<string, number> = {};
   let last = t0;
@@ -30,12 +34,12 @@ export async function loadCache(session: JuliaSession, store: Store): Promise<Lo
     steps[name] = now - last;
     last = now;
   };
-  const listed = await store.listEntries();
+  const listing = listed ? { ok: true as const, value: listed } : await store.listEntries();
   lap('list');
-  if (!listed.ok) return { status: rejectedStatus(listed.error), problems: [listed.error], steps };
-  const problems = listed.value.filter((e) => e.state !== 'valid').map((e) => `${e.id}: ${e.reason ?? e.state}`);
+  if (!listing.ok) return { status: rejectedStatus(listing.error), problems: [listing.error], steps };
+  const problems = listing.value.filter((e) => e.state !== 'valid').map((e) => `${e.id}: ${e.reason ?? e.state}`);
   // Entries never installed before are first proven in a throwaway Julia process (prove.ts); failures are quarantined.
-  const { usable: valid, problems: unproven } = await ensureProven(store, listed.value, { session });
+  const { usable: valid, problems: unproven } = await ensureProven(store, listing.value, { session });
   problems.push(...unproven);
   lap('prove');
   const entries = valid.flatMap((e) => {

@@ -11,6 +11,7 @@ import type { SessionEvalResult } from '../session/agentProtocol.ts';
 import type { JuliaSession } from '../session/juliaSession.ts';
 import { ensureAgentCode } from '../capture/agentCode.ts';
 import { disabledAtStart, LOADING, rejectedStatus, withSaved } from './cacheStatus.ts';
+import { LoadAheadTracker } from './loadAhead.ts';
 import { loadCache } from './loadFlow.ts';
 import { TeamCacheFlows } from '../remote/teamCacheFlows.ts';
 import { ensureProven, proveSavedEntry } from './prove.ts';
@@ -36,6 +37,9 @@ export function createNativeCacheService(ctx: ServerContext): CacheService {
     return s.value;
   };
   const changed = () => void connection.sendNotification(CacheChangedNotification.type, {});
+  // The store is opened and listed while each session warms up (loadAhead.ts); sessionStarted takes that result.
+  const ahead = new LoadAheadTracker(() => ({ ...storeSettings(), autoLoad: settings.autoLoad, trusted: settings.trusted }));
+  ahead.watch(session);
   const team = new TeamCacheFlows(settings, { info: (m) => connection.console.info(m), warn: (m) => connection.console.warn(m) }, workspaceRoot);
 
   return {
@@ -117,17 +121,22 @@ export function createNativeCacheService(ctx: ServerContext): CacheService {
       savedTime.get(s)?.annotate(result.timing, result.statements);
     },
     async sessionStarted(s: JuliaSession): Promise<void> {
+      const early = await ahead.take(s, storeSettings());
       const disabled = disabledAtStart(s, settings);
       if (disabled) return s.setCacheStatus(disabled);
-      const opened = await openSessionStore(s, storeSettings());
+      const opened = early?.store ?? (await openSessionStore(s, storeSettings()));
       if (!opened.ok) return s.setCacheStatus(rejectedStatus(opened.error));
       s.setCacheStatus(LOADING);
       const pulled = await team.pullAtStart(opened.value);
       if (pulled?.pulled.length) changed();
-      const outcome = await loadCache(s, opened.value);
+      // Entries a pull just added are not in the early listing: then the load lists the store again.
+      const listed = !pulled?.pulled.length && early?.listed?.ok ? early.listed.value : undefined;
+      // Read while the agent loads: an evaluation waiting for this start then waits for neither one after the other.
+      const coldTimes = readColdTimes(opened.value);
+      const outcome = await loadCache(s, opened.value, listed);
       for (const p of outcome.problems) connection.console.warn(`cache: ${p}`);
       s.setCacheStatus({ ...outcome.status, ...(pulled ? { teamCache: pulled.text } : {}) });
-      if (outcome.status.state === 'loaded') savedTime.set(s, new SavedTime(await readColdTimes(opened.value)));
+      if (outcome.status.state === 'loaded') savedTime.set(s, new SavedTime(await coldTimes));
     },
   };
 }

@@ -26,9 +26,13 @@ export function cliJuliaPath(options: Pick<CliOptions, 'juliaPath'>): string {
   return options.juliaPath || process.env.JULIA || 'julia';
 }
 
-export async function withSession<T>(options: CliOptions, body: (session: JuliaSession) => Promise<T>): Promise<T> {
+/** `beforeStart` sees the session before it starts (e.g. to listen for 'identified'). */
+export async function withSession<T>(
+  options: CliOptions, body: (session: JuliaSession) => Promise<T>, beforeStart?: (session: JuliaSession) => void,
+): Promise<T> {
   const session = new JuliaSession({ juliaPath: cliJuliaPath(options) });
   session.on('output', ({ stream, text }) => (stream === 'stdout' && !options.json ? process.stdout : process.stderr).write(text));
+  beforeStart?.(session);
   try {
     await session.start();
     return await body(session);

@@ -7,7 +7,7 @@ import { loadCache } from '../cache/loadFlow.ts';
 import { ensureAgentCode } from '../capture/agentCode.ts';
 import { saveCompiledWork } from '../cache/saveFlow.ts';
 import { proveSavedEntry } from '../cache/prove.ts';
-import { openSessionStore } from '../cache/sessionStore.ts';
+import { openAndList, type LoadAhead } from '../cache/loadAhead.ts';
 import { readColdTimes, SavedTime } from '../cache/statementTimes.ts';
 import type { Store } from '../cache/store.ts';
 import type { JuliaSession } from '../session/juliaSession.ts';
@@ -72,23 +72,29 @@ export async function runMain(session: JuliaSession, path: string, savedTime?: S
 export async function runReport(file: string, options: CliOptions & { warm?: boolean }): Promise<RunReport> {
   const path = resolve(file);
   const t0 = performance.now();
+  const cacheDir = options.cacheDir && resolve(options.cacheDir);
+  // As the editor does (nativeCacheService.ts): the store is opened and listed while the session warms up.
+  let ahead: Promise<LoadAhead> | undefined;
+  const watch = (session: JuliaSession) => {
+    if (cacheDir) session.once('identified', () => (ahead = openAndList(session, { cacheDir, maxCacheMB: 512 })));
+  };
   return withSession(options, async (session) => {
     const start_ms = performance.now() - t0;
     let store: Store | undefined;
     let cache = 'none';
     let load_ms = 0;
     let load_steps: Record<string, number> | undefined;
-    if (options.cacheDir) {
+    if (ahead) {
       const t = performance.now();
-      const opened = await openSessionStore(session, { cacheDir: resolve(options.cacheDir), maxCacheMB: 512 });
-      const open = performance.now() - t;
-      if (!opened.ok) cache = `rejected: ${opened.error}`;
+      const early = await ahead;
+      // What the session still waits for of the open and the listing once its start is over (usually nothing).
+      const waited = performance.now() - t;
+      if (!early.store.ok) cache = `rejected: ${early.store.error}`;
       else {
-        store = opened.value;
-        const outcome = await loadCache(session, store);
-        // What the session waits for: opening the store (identity, key) and the load itself.
-        load_ms = open + (outcome.status.loadMs ?? 0);
-        load_steps = { open, ...outcome.steps, ...outcome.result?.steps };
+        store = early.store.value;
+        const outcome = await loadCache(session, store, early.listed?.ok ? early.listed.value : undefined);
+        load_ms = waited + (outcome.status.loadMs ?? 0);
+        load_steps = { waited, openAhead: early.openMs, listAhead: early.listMs, ...outcome.steps, ...outcome.result?.steps };
         cache = outcome.status.state === 'loaded' ? 'loaded' : outcome.status.state === 'none' ? 'none' : `rejected: ${outcome.status.reason}`;
       }
     }
@@ -118,7 +124,7 @@ export async function runReport(file: string, options: CliOptions & { warm?: boo
       await ensureAgentCode(session);
     }
     return report;
-  });
+  }, watch);
 }
 
 export async function runCommand(file: string, options: CliOptions): Promise<number> {

@@ -33,6 +33,11 @@ export interface SessionOptions extends LaunchSettings {
 export interface SessionEvents {
   status: [SessionStatus];
   output: [OutputParams];
+  /**
+   * The agent answered `initialize` (agentInfo is set) and is warming up: the start has ~1 s to go. The cache opens and
+   * lists its store meanwhile (cache/loadAhead.ts), so the session does not wait for that after its start.
+   */
+  identified: [AgentInfo];
 }
 
 /** One running Julia process and what belongs to it; replaced as a whole on restart. */
@@ -88,7 +93,7 @@ export class JuliaSession extends EventEmitter<SessionEvents> {
     return status;
   }
 
-  /** What the agent reported at start (identity for the cache); undefined until the session is idle once. */
+  /** What the agent reported at start (identity for the cache); set from `identified` on, undefined when stopped. */
   get agentInfo(): AgentInfo | undefined {
     return this.info;
   }
@@ -235,12 +240,17 @@ export class JuliaSession extends EventEmitter<SessionEvents> {
       this.warnIfNoLibunwind();
       this.juliaVersion = await probeJuliaVersion(launch.exe, launch.env);
       const run = await this.spawn(launch);
-      const info = await this.send<AgentInfo>(run, 'initialize', {});
-      this.info = info;
+      // Both requests at once: the agent answers `initialize` before its warm-up, which `warmUp` then runs (~1 s).
+      const initialized = this.send<AgentInfo>(run, 'initialize', {}).then((info) => {
+        this.info = info;
+        this.emit('identified', info);
+      });
+      await Promise.all([initialized, this.send(run, 'warmUp', {})]);
       this.setState('idle');
       return this.status();
     } catch (error) {
       const run = this.running;
+      this.info = undefined;
       const message = error instanceof Error ? error.message : String(error);
       if (run) {
         run.stopping = true; // its exit is part of this failure, not a separate crash

@@ -34,8 +34,8 @@ const COMPILE_LOG = Ref{CompileLog}()     # opened by main(), at run time
 const SUPPORTED_VERSION = v"1.5.3"
 const SHUTDOWN = Ref(false)
 
+# Answered before the warm-up (`warmUp`, warmup.jl): the server opens the cache for this identity while the agent warms up.
 function handle_initialize(::Dict{String,Any})
-    WARMED_UP[] || (WARMED_UP[] = true; warm_up())   # before the reply: the session is ready when its first eval is cheap
     supported = VERSION == SUPPORTED_VERSION
     identity = Dict{String,Any}(
         "cpuName" => Sys.CPU_NAME,

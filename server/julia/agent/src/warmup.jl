@@ -1,6 +1,8 @@
 # Warm-up: the agent's own eval path (statement split, Core.eval, compile log, after-statement hooks) and the
-# request paths of its extensions (e.g. the cache loader's `cache/load`) are compiled at start, before the agent
-# answers `initialize`: a session reports ready only once its first evaluation costs what the user's code costs.
+# request paths of its extensions (e.g. the cache loader's `cache/load`) are compiled at start, by the `warmUp`
+# request the server sends right after `initialize`: a session reports ready only once its first evaluation costs
+# what the user's code costs. `initialize` is answered first so the server can open and list the cache of this
+# identity during the warm-up (~1 s) instead of after it.
 # The package image holds only inference results. Without this the user's first evaluation paid the LLVM code
 # generation of agent code (through the server: a cached `main()` took 29 ms as the first expression statement,
 # 1.1 ms after this) and the first `cache/load` ~100 ms of compiling the loader glue. Most of it moves rather than
@@ -25,3 +27,12 @@ function warm_up()
     end
     return
 end
+
+"`warmUp` {} -> {}: runs the warm-up once (a second request answers at once)."
+function handle_warm_up(::Dict{String,Any})
+    WARMED_UP[] || (WARMED_UP[] = true; warm_up())
+    return Dict{String,Any}()
+end
+
+register_handler("warmUp", handle_warm_up)
+precompile(handle_warm_up, (Dict{String,Any},))
