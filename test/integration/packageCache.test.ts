@@ -2,14 +2,16 @@
 // workloads/packages (TinyReports uses TinyStats), copied to a temporary directory so that tests can edit them.
 // The real CLI (`package-cache`, `run`) in child processes, against real Julia.
 import assert from 'node:assert/strict';
-import { appendFileSync, cpSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { appendFileSync, cpSync, existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { CancellationTokenSource, ResponseError } from 'vscode-jsonrpc/node';
 import type { PackageCacheReport } from '../../server/src/cli/packageCacheCommand.ts';
 import type { CacheEntryInfo, PackageCacheSummary, SessionStatus } from '../../shared/src/protocol.ts';
 import { startLspServer } from '../helpers/lspServer.ts';
-import { brief, childEnv, cleanupTemps, cliJs, cliRun, run, tempDir, workloads } from '../helpers/cliRun.ts';
+import { loadPackageCaches, packageSession } from '../../server/src/packages/buildPackageCache.ts';
+import { readPackage } from '../../server/src/packages/packageInfo.ts';
+import { brief, childEnv, cleanupTemps, cliJs, cliRun, privateKeyDir, run, tempDir, workloads } from '../helpers/cliRun.ts';
 import { waitUntil } from '../helpers/wait.ts';
 
 async function packageCache(pkgDir: string, cache: string, env: Record<string, string>): Promise<PackageCacheReport> {
@@ -30,13 +32,34 @@ function entrySignatures(cache: string): string[][] {
 
 const own = (sigs: string[], pkg: string) => sigs.filter((s) => s.includes(`${pkg}.`));
 
-/** A one-function package `Doomed` whose test suite passes one test and then runs `rest`. */
-function doomedPackage(label: string, rest: string): string {
+/**
+ * A fresh session on the package's load path, the caches in `cache` loaded (an empty directory: none), `using` the
+ * package: the value `code` displays and the signatures its evaluation compiled.
+ */
+async function firstCall(pkgDir: string, cache: string, code: string): Promise<{ display?: string; compiled: string[] }> {
+  process.env.JLCACHE_KEY_DIR = privateKeyDir(); // the key the CLI children signed the entries with
+  const pkg = readPackage(pkgDir);
+  const session = packageSession(pkg, { juliaPath: process.env.JULIA ?? '' });
+  try {
+    await session.start();
+    await loadPackageCaches(session, cache);
+    assert.ok((await session.evaluate({ code: `using ${pkg.name}` })).ok);
+    const before = (await session.request('sessionLog', {})).compiled.length;
+    const r = await session.evaluate({ code });
+    assert.ok(r.ok, r.error?.message);
+    return { display: r.display, compiled: (await session.request('sessionLog', {})).compiled.slice(before).map((c) => c.sig) };
+  } finally {
+    await session.stop();
+  }
+}
+
+/** A package `Doomed` (by default one function) whose test suite passes one test and then runs `rest`. */
+function doomedPackage(label: string, rest: string, src = 'export twice\ntwice(x) = 2x'): string {
   const dir = join(tempDir(label), 'Doomed');
   mkdirSync(join(dir, 'src'), { recursive: true });
   mkdirSync(join(dir, 'test'));
   writeFileSync(join(dir, 'Project.toml'), 'name = "Doomed"\nuuid = "5f1d0c3e-7a1b-4c2d-9e8f-0a1b2c3d4e5f"\nversion = "0.1.0"\n');
-  writeFileSync(join(dir, 'src', 'Doomed.jl'), 'module Doomed\nexport twice\ntwice(x) = 2x\nend\n');
+  writeFileSync(join(dir, 'src', 'Doomed.jl'), `module Doomed\n${src}\nend\n`);
   writeFileSync(join(dir, 'test', 'runtests.jl'), `using Doomed, Test\n@test twice(21) == 42\n${rest}\n`);
   return dir;
 }
@@ -79,6 +102,17 @@ describe('package caches from tests', () => {
     assert.deepEqual([...own(cached.first_compiled, 'TinyStats'), ...own(cached.first_compiled, 'TinyReports')], [],
       'nothing of either package compiled again');
 
+    // The call a user types and the display of its value: both cached, the display although the tests never showed it.
+    const call = 'summarize([12, 15, 11, 13, 14, 12, 48])';
+    const shown = await firstCall(join(pkgs, 'TinyStats'), cache, call);
+    t.diagnostic(`cached first call: ${JSON.stringify(shown)}`);
+    assert.equal(shown.display, 'Summary(n=7, mean=17.857, sd=13.359)');
+    assert.deepEqual(own(shown.compiled, 'TinyStats'), [], 'neither the call nor the display of its Summary compiles');
+    const coldShown = await firstCall(join(pkgs, 'TinyStats'), tempDir('no-cache'), call);
+    assert.equal(coldShown.display, shown.display);
+    assert.ok(coldShown.compiled.some((sig) => sig.startsWith('Tuple{typeof(Base.show)') && sig.includes('TinyStats.Summary{Int64}')),
+      'without the cache the display compiles');
+
     // A comment added to TinyStats changes its digest: its code and TinyReports' code on its types is stale.
     appendFileSync(join(pkgs, 'TinyStats', 'src', 'TinyStats.jl'), '\n# edited\n');
     const edited = await cliRun(script, cache, { env });
@@ -87,6 +121,23 @@ describe('package caches from tests', () => {
     assert.ok(edited.methods_compiled > cached.methods_compiled, 'code that needs TinyStats compiles again');
     assert.ok(edited.methods_loaded < cached.methods_loaded, 'entries that need the old TinyStats are not installed');
     assert.ok(edited.methods_loaded > 0, 'TinyReports code that does not need TinyStats still is');
+  });
+
+  test("the display of a package's values is compiled for its cache, never called", async (t) => {
+    // `show` of Noisy leaves a mark: the build must not run it, though it caches its code; the user's display does.
+    const mark = join(tempDir('noisy-mark'), 'shown');
+    const dir = doomedPackage('noisy', '@test make(1) isa Noisy', 'export twice, make, Noisy\ntwice(x) = 2x\nstruct Noisy\n    x::Int\nend\nmake(x) = Noisy(x)\n' +
+      `Base.show(io::IO, ::MIME"text/plain", ::Noisy) = (touch(${JSON.stringify(mark)}); print(io, "noisy"))`);
+    const cache = tempDir('noisy-cache');
+    const r = await packageCache(dir, cache, { JULIA_LOAD_PATH: `${join(dir, '..')}:@stdlib` });
+    t.diagnostic(JSON.stringify(r));
+    assert.deepEqual(r.tests, { passed: 2, failed: 0, errored: 0 });
+    assert.ok(!existsSync(mark), 'the build compiled the display without calling it');
+    const shown = await firstCall(dir, cache, 'make(2)');
+    t.diagnostic(JSON.stringify(shown));
+    assert.equal(shown.display, 'noisy');
+    assert.ok(existsSync(mark), "the user's display ran the package's show");
+    assert.deepEqual(shown.compiled.filter((sig) => sig.includes('Doomed.')), [], 'and compiled none of it');
   });
 
   test('a failing test is reported and what did compile is still saved', async (t) => {

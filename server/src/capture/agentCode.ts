@@ -45,9 +45,12 @@ export async function loadAgentCode(session: JuliaSession): Promise<void> {
 
 /**
  * After a save: builds the agent code for `session`'s Julia in a sibling session if its store has none yet (one
- * build at a time). The user's session is not involved. Never throws.
+ * build at a time; nothing to do when `session` installed it). The user's session is not involved. Never throws.
  */
 export function ensureAgentCode(session: JuliaSession): Promise<void> {
+  // Installed in this session: the store has it, and a sibling session would only start to find that out.
+  const pid = session.agentInfo?.pid;
+  if (pid !== undefined && loadedIn.get(session) === pid) return Promise.resolve();
   building ??= build(session.sibling()).finally(() => (building = undefined));
   return building;
 }

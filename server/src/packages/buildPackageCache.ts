@@ -5,7 +5,7 @@
 // package cache is installed as it loads, so building B that uses A stores only what is new for B.
 import { SessionError } from '../session/errors.ts';
 import { JuliaSession } from '../session/juliaSession.ts';
-import { ensureAgentCode } from '../capture/agentCode.ts';
+import { ensureAgentCode, loadAgentCode } from '../capture/agentCode.ts';
 import { loadCache } from '../cache/loadFlow.ts';
 import { proveSavedEntry } from '../cache/prove.ts';
 import { saveCompiledWork } from '../cache/saveFlow.ts';
@@ -71,6 +71,7 @@ async function testAndSave(session: JuliaSession, pkg: PackageInfo, opts: Packag
     throw new Error(`${pkg.name}'s tests ended their Julia session, so nothing was saved: ${e.message}`);
   });
   opts.signal?.throwIfAborted();
+  await compileDisplays(session, pkg);
   report(`saving what ${pkg.name}'s tests compiled`, 60);
   const saved = await saveCompiledWork(session, store, { alreadySaved: new Set(), onlyPackage: pkg.name, signal: opts.signal });
   if (saved.entryId) await proveSavedEntry(store, saved.entryId, { session });
@@ -79,4 +80,14 @@ async function testAndSave(session: JuliaSession, pkg: PackageInfo, opts: Packag
     package: pkg.name, version: pkg.version, tests, failedTestsets: failedSets, testMs, saveMs: saved.ms,
     methodsSaved: saved.methodsSaved, bytes: saved.bytes, skipped: saved.skipped.length, entryId: saved.entryId,
   };
+}
+
+/**
+ * A user who calls the package sees the value displayed, which its tests seldom do: the agent compiles (never
+ * calls) its display for the package's value types the tests produced, so the save below captures it too
+ * (server/julia/agent/src/packagedisplay.jl). Tests that never loaded the package leave nothing to compile.
+ */
+async function compileDisplays(session: JuliaSession, pkg: PackageInfo): Promise<void> {
+  await loadAgentCode(session); // the signature resolver it uses is capture code: installed, not compiled here
+  await session.evaluate({ code: `Main.JLCacheAgent.compile_package_displays(${JSON.stringify(pkg.name)})` });
 }

@@ -15,10 +15,19 @@ function truncated(buf::IOBuffer, limit::Int)
     return string(String(bytes[1:cut]), "\n… (output truncated at ", limit ÷ 1024, " KB)")
 end
 
+"The stream values are shown on: the REPL's limits, into a bounded buffer."
+display_io(buf::IOBuffer) = IOContext(buf, :limit => true, :displaysize => (24, 100))
+
+"""
+The `show` specialization `display_text` dispatches to for a value of type `T`: package caches compile it ahead
+(packagedisplay.jl), so it must be exactly the call below.
+"""
+display_signature(@nospecialize(T)) = Tuple{typeof(show), typeof(display_io(IOBuffer())), MIME"text/plain", T}
+
 "The value as the REPL would display it; show errors are reported in the text instead of failing the eval."
 function display_text(@nospecialize(value))
     buf = IOBuffer(maxsize = DISPLAY_LIMIT + 1)
-    io = IOContext(buf, :limit => true, :displaysize => (24, 100))
+    io = display_io(buf)
     try
         # invokelatest: the code just evaluated may have added `show` methods for its own types.
         Base.invokelatest(show, io, MIME"text/plain"(), value)
@@ -42,3 +51,5 @@ function error_text(@nospecialize(e))
     end
     return truncated(buf, MESSAGE_LIMIT)
 end
+
+include("packagedisplay.jl")
