@@ -1,7 +1,8 @@
 // The benchmark's package-cache section (`benchmark --only packages`): the shipped packages (workloads/packages;
-// TinyReports uses TinyStats) built from their tests, against their test suites run by themselves in plain Julia,
-// each test suite run again in a fresh session without and with the caches (compile time of the run), then
-// workloads/packages/use_reports.jl's first call without and with the package caches (medians).
+// TinyReports uses TinyStats) built from their tests, against their test suites run by themselves in plain Julia (`julia
+// test/runtests.jl`, and `Pkg.test()`: pkgTestBaseline.ts), each test suite run again in a fresh session without and with
+// the caches (compile time of the run), then workloads/packages/use_reports.jl's first call without and with the
+// package caches (medians).
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -15,6 +16,7 @@ import { ensureAgentCode } from '../capture/agentCode.ts';
 import { cliJuliaPath, mustSucceed, withSession, type CliOptions } from './cliSession.ts';
 import { runReport, type RunReport } from './runCommand.ts';
 import { fmt as f, median } from './benchMath.ts';
+import { pkgTestMs } from './pkgTestBaseline.ts';
 
 const PACKAGES = ['TinyStats', 'TinyReports'];
 
@@ -32,19 +34,21 @@ export async function packagesTable(options: CliOptions): Promise<{ rows: string
   process.env.JULIA_LOAD_PATH = packageLoadPath(pkgs[0]); // the sessions runReport starts resolve the packages
   try {
     const rows = [
-      '| package | tests | tests alone | build | build/tests | methods | size | compile in a test run: without → with cache |',
-      '|' + '---|'.repeat(8),
+      '| package | tests | tests alone | Pkg.test | build | build/tests alone | build/Pkg.test | methods | size | compile in a test run: without → with cache |',
+      '|' + '---|'.repeat(10),
     ];
     // Once per agent version, not per package: built before the timed builds, which would otherwise include it.
     await withSession(options, (session) => ensureAgentCode(session));
     for (const pkg of pkgs) {
       const alone = await plainTestRun(pkg, options);
+      const pkgTest = await pkgTestMs(pkg, cliJuliaPath(options), options.runs ?? 3);
       const t0 = performance.now();
       const built = await buildPackageCache(pkg.dir, { cacheDir, juliaPath: cliJuliaPath(options) });
       const build = performance.now() - t0;
       const [without, withCache] = [await testRunCompileMs(pkg, undefined, options), await testRunCompileMs(pkg, cacheDir, options)];
       const t = built.tests;
-      rows.push(`| ${pkg.name} | ${t.passed}/${t.failed}/${t.errored} | ${f(alone)} | ${f(build)} | ${(build / alone).toFixed(2)}x | ` +
+      rows.push(`| ${pkg.name} | ${t.passed}/${t.failed}/${t.errored} | ${f(alone)} | ${f(pkgTest)} | ${f(build)} | ${(build / alone).toFixed(2)}x | ` +
+        `${(build / pkgTest).toFixed(2)}x | ` +
         `${built.methodsSaved} | ${Math.round(built.bytes / 1024)} KB | ${f(without)} → ${f(withCache)} ms |`);
     }
     const runs = options.runs ?? 3;
@@ -62,7 +66,8 @@ export async function packagesTable(options: CliOptions): Promise<{ rows: string
     const [c, w] = [median(cold.map((r) => r.first_ms)), median(cached.map((r) => r.first_ms))];
     rows.push('', `use_reports.jl first call, medians of ${runs}: cold ${f(c)} ms, with the package caches ${f(w)} ms (${(c / w).toFixed(1)}x; ` +
       `${median(cached.map((r) => r.methods_compiled))} methods compiled, ${median(cached.map((r) => r.methods_loaded))} installed); same result: ${ok ? 'yes' : 'NO'}`);
-    rows.push('', 'tests: passed/failed/errored; tests alone: `julia test/runtests.jl` wall time (plain Julia, no agent); build: Build',
+    rows.push('', 'tests: passed/failed/errored; tests alone: `julia test/runtests.jl` wall time (plain Julia, no agent); Pkg.test:',
+      "`julia --project=PKG -e 'using Pkg; Pkg.test()'` (median, after one run that precompiled; offline, no registry); build: Build",
       'Package Cache from Tests end to end (session start, tests, save, proof); compile: ms the compile log recorded in a fresh',
       "session running the package's tests.");
     return { rows, ok };
