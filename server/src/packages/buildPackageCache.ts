@@ -71,7 +71,7 @@ async function testAndSave(session: JuliaSession, pkg: PackageInfo, opts: Packag
     throw new Error(`${pkg.name}'s tests ended their Julia session, so nothing was saved: ${e.message}`);
   });
   opts.signal?.throwIfAborted();
-  await compileDisplays(session, pkg);
+  await compileDisplays(session, pkg, testMs);
   report(`saving what ${pkg.name}'s tests compiled`, 60);
   const saved = await saveCompiledWork(session, store, { alreadySaved: new Set(), onlyPackage: pkg.name, signal: opts.signal });
   if (saved.entryId) await proveSavedEntry(store, saved.entryId, { session });
@@ -82,12 +82,16 @@ async function testAndSave(session: JuliaSession, pkg: PackageInfo, opts: Packag
   };
 }
 
+/** Time for compiling displays: a tenth of the test run, so that it adds little to the build, but never less than this. */
+const DISPLAY_BUDGET_MIN_MS = 500;
+
 /**
  * A user who calls the package sees the value displayed, which its tests seldom do: the agent compiles (never
  * calls) its display for the package's value types the tests produced, so the save below captures it too
  * (server/julia/agent/src/packagedisplay.jl). Tests that never loaded the package leave nothing to compile.
  */
-async function compileDisplays(session: JuliaSession, pkg: PackageInfo): Promise<void> {
+async function compileDisplays(session: JuliaSession, pkg: PackageInfo, testMs: number): Promise<void> {
   await loadAgentCode(session); // the signature resolver it uses is capture code: installed, not compiled here
-  await session.evaluate({ code: `Main.JLCacheAgent.compile_package_displays(${JSON.stringify(pkg.name)})` });
+  const budget = Math.round(Math.max(DISPLAY_BUDGET_MIN_MS, testMs / 10));
+  await session.evaluate({ code: `Main.JLCacheAgent.compile_package_displays(${JSON.stringify(pkg.name)}, ${budget})` });
 }
