@@ -88,6 +88,8 @@ export interface SaveSummary {
   capturePath?: 'session' | 'worker';
   /** Why the worker ran instead of the session. */
   captureNote?: string;
+  /** Where the save's time went (ms): agentCode, capture (the request) and the capture's own steps, emit, store. */
+  steps?: Record<string, number>;
 }
 
 /** What Push Compiled Work or Pull Team Cache did. */

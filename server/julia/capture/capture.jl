@@ -33,6 +33,11 @@ from an entry's requirements whether it belongs in this cache (see `package_entr
 """
 function capture(records::Vector{StatementRecord}, cand::Vector{Tuple{String,Core.MethodInstance}}, skipped::Vector{Any},
                  outdir::String, create::Function, timing::Dict{String,Any}; keep::Function = _ -> true)
+    with_source_memo(() -> capture_memoized(records, cand, skipped, outdir, create, timing, keep))
+end
+
+function capture_memoized(records::Vector{StatementRecord}, cand::Vector{Tuple{String,Core.MethodInstance}}, skipped::Vector{Any},
+                          outdir::String, create::Function, timing::Dict{String,Any}, keep::Function)
     empty!(CLOSURE_PARENTS)
     ix = StatementIndex(records)
     world = world_counter()

@@ -173,7 +173,29 @@ function object_requires!(req::Set{String}, ix::StatementIndex, @nospecialize(x)
 end
 
 # The optimized code inference kept for `mi` in `world`, or nothing (not a method, not inferred, not kept).
+"""
+Sources by MethodInstance while one capture runs (`with_source_memo`): the capture walks the same call graph
+several times (callees, reachable methods, requirements, code reach), and uncompressing the IR is most of a walk.
+The capture's world and the sources it prepared do not change during it.
+"""
+const SOURCE_MEMO = Ref{Union{Nothing,IdDict{Core.MethodInstance,Any}}}(nothing)
+
+function with_source_memo(f::Function)
+    SOURCE_MEMO[] = IdDict{Core.MethodInstance,Any}()
+    try
+        return f()
+    finally
+        SOURCE_MEMO[] = nothing
+    end
+end
+
 function inferred_source(mi::Core.MethodInstance, world::UInt)
+    memo = SOURCE_MEMO[]
+    memo === nothing && return read_inferred_source(mi, world)
+    return get!(() -> read_inferred_source(mi, world), memo, mi)
+end
+
+function read_inferred_source(mi::Core.MethodInstance, world::UInt)
     mi.def isa Method || return nothing
     ci = rettype_inferred(mi, world)
     ci isa Core.CodeInstance && isdefined(ci, :inferred) && ci.inferred !== nothing || return nothing

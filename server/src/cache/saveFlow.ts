@@ -38,7 +38,9 @@ export async function saveCompiledWork(session: JuliaSession, store: Store, opts
   const summary: SavedWork = { methodsSaved: 0, methodsAlreadyCached: opts.alreadySaved.size, bytes: 0, ms: 0, skipped: [] };
   if (fresh.length === 0) return { ...summary, ms: performance.now() - t0 };
 
+  const tAgent = performance.now();
   await loadAgentCode(session);
+  summary.steps = { agentCode: performance.now() - tAgent };
   report(`compiling ${fresh.length} methods to native objects`, 15);
   // Started before the capture, so that it loads LLVM while the session captures.
   const codegen = startCodegen({ julia: session.launch.exe, signal: opts.signal });
@@ -69,6 +71,7 @@ async function captureAndStore(session: JuliaSession, store: Store, step: SaveSt
     const held = holdAt('save-captured', opts.signal); // tests only: waits here until the save is cancelled
     if (held) await held;
     opts.signal?.throwIfAborted();
+    Object.assign(summary.steps ??= {}, capture.record.timing, { capture: capture.ms });
     summary.capturePath = capture.path;
     if (capture.why) summary.captureNote = `captured by the worker: ${capture.why}`;
     summary.skipped = capture.record.skipped;
@@ -76,6 +79,7 @@ async function captureAndStore(session: JuliaSession, store: Store, step: SaveSt
     if (captured.length > 0) {
       report('emitting the relocatable object', 60);
       const stored = await storeCapture(capture, store, session, { compileMs: step.compileMs, signal: opts.signal, codegen: step.codegen });
+      Object.assign(summary.steps ??= {}, { emit: stored.emitMs, store: stored.storeMs });
       summary.bytes = stored.bytes;
       summary.entryId = stored.entryId;
       summary.methodsSaved = captured.length;

@@ -11,6 +11,9 @@ export interface StoredCapture {
   entryId: string;
   /** Object plus plan, as written. */
   bytes: number;
+  /** The codegen child's request (emission and checks), and the store's write. */
+  emitMs: number;
+  storeMs: number;
 }
 
 export interface StoreCaptureOptions {
@@ -26,6 +29,7 @@ export interface StoreCaptureOptions {
 export async function storeCapture(capture: CaptureResult, store: Store, session: JuliaSession, opts: StoreCaptureOptions = {}): Promise<StoredCapture> {
   const object = join(capture.dir, 'object.o');
   const { cpuName: cpu, cpuFeatures: features } = session.agentInfo!.identity;
+  const t0 = performance.now();
   try {
     const codegen = opts.codegen ?? startCodegen({ julia: session.launch.exe, signal: opts.signal });
     await codegen.run({ bitcode: capture.bitcode, object, cpu, features });
@@ -34,9 +38,10 @@ export async function storeCapture(capture: CaptureResult, store: Store, session
     throw e;
   }
   opts.signal?.throwIfAborted();
+  const t1 = performance.now();
   const methods = capture.record.entries.map((e) => ({ signature: e.signature, requires: e.requires, compileMs: opts.compileMs?.get(e.signature) }));
   const bytes = (await stat(object)).size + (await stat(capture.plan)).size;
   const written = await store.writeEntry({ object, plan: capture.plan, methods });
   if (!written.ok) throw new Error(written.error);
-  return { entryId: written.value, bytes };
+  return { entryId: written.value, bytes, emitMs: t1 - t0, storeMs: performance.now() - t1 };
 }

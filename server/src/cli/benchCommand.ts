@@ -8,6 +8,7 @@ import type { CliOptions } from './cliSession.ts';
 import { formsTable, remoteTable, scalingTable } from './benchTables.ts';
 import { compareCommand } from './compare/compareCommand.ts';
 import { loadBreakdownTable } from './loadBreakdown.ts';
+import { saveBreakdownTable } from './saveBreakdown.ts';
 import { runReport } from './runCommand.ts';
 import { packagesTable } from './packageTable.ts';
 import { fmt as f, median } from './benchMath.ts';
@@ -23,6 +24,8 @@ export interface BenchReport {
   /** Compile time main()'s cold first call spent (the compile log). */
   cold_compile_ms: number;
   save_ms: number;
+  /** Where save_ms went (runCommand.ts save_steps). */
+  save_steps?: Record<string, number>;
   cache_bytes: number;
   methods_cached: number;
   methods_loaded: number;
@@ -63,6 +66,7 @@ export async function benchOnce(file: string, options: CliOptions): Promise<Benc
       load_steps: cached.load_steps,
       cold_compile_ms: cold.compile_ms,
       save_ms: cold.save_ms ?? 0,
+      save_steps: cold.save_steps,
       cache_bytes: cold.cache_bytes ?? 0,
       methods_cached: cold.methods_saved ?? 0,
       methods_loaded: cached.methods_loaded,
@@ -146,6 +150,7 @@ async function shippedTable(options: CliOptions): Promise<boolean> {
     'from spawn to main() returned, where the warm floor is the cold session with a warm main() (target <= 10%).',
   );
   rows.push('', 'Load breakdown (same runs)', '', ...loadBreakdownTable(runsByWorkload));
+  rows.push('', 'Save breakdown (same runs)', '', ...saveBreakdownTable(runsByWorkload));
   process.stdout.write(rows.join('\n') + '\n');
   return allCorrect;
 }

@@ -44,6 +44,8 @@ export interface RunReport {
   methods_loaded: number;
   /** The save itself (capture in the session or by the worker, object emission, store). */
   save_ms?: number;
+  /** Where save_ms went (SaveSummary.steps). */
+  save_steps?: Record<string, number>;
   /** Which process captured: the session, or the worker where the session refused. */
   capture_path?: string;
   /** Proving the new entry in a throwaway process right after the save (the editor does it in the background). */
@@ -117,7 +119,7 @@ export async function runReport(file: string, options: CliOptions & { warm?: boo
     }
     if (options.save && store) {
       const summary = await saveCompiledWork(session, store, { alreadySaved: new Set() });
-      Object.assign(report, { save_ms: summary.ms, methods_saved: summary.methodsSaved, cache_bytes: summary.bytes, skipped: summary.skipped.length, capture_path: summary.capturePath });
+      Object.assign(report, { save_ms: summary.ms, save_steps: summary.steps, methods_saved: summary.methodsSaved, cache_bytes: summary.bytes, skipped: summary.skipped.length, capture_path: summary.capturePath });
       const p = performance.now();
       if (summary.entryId) await proveSavedEntry(store, summary.entryId, { session });
       report.prove_ms = performance.now() - p;
