@@ -93,6 +93,25 @@ function counts()
     return (Int(installed[]), Int(pending[]))
 end
 
+"""
+(installed, present, pending, failed, the first failure's reason) over every loaded cache: the proof's verdict,
+typed, so the proving process compiles little besides it (`status` builds a Dict per entry).
+"""
+function state_counts()
+    n = zeros(Int, length(STATE_NAMES))
+    why = ""
+    buf = zeros(UInt8, 300)
+    for k in 0:(INITIALIZED[] ? ccall((:jlc_ncaches, LIB), Cint, ()) - 1 : -1)
+        j = 0
+        while (st = ccall((:jlc_entry, LIB), Cint, (Cint, Cint, Ptr{UInt8}, Csize_t), k, j, buf, length(buf))) >= 0
+            n[st + 1] += 1
+            STATE_NAMES[st + 1] == "failed" && isempty(why) && (why = unsafe_string(pointer(buf)))
+            j += 1
+        end
+    end
+    return (n[2], n[4], n[1], n[3], why)
+end
+
 """{installed, pending, failed, present, entries: [{cache, index, state, reason}]}"""
 function status()
     INITIALIZED[] || return Dict{String,Any}("installed" => 0, "pending" => 0, "failed" => Any[], "entries" => Any[])

@@ -1,5 +1,6 @@
 # Proves one cache entry in a throwaway Julia process before any user session installs it (server/src/cache/prove.ts).
-# Run as `julia <the session's options> prove.jl <job.json>`; job: { object, objectSha256, plan, planSha256, id, report }.
+# Run as `julia <the session's options> prove.jl <object> <object sha256> <plan> <plan sha256> <id> <report>` (plain
+# arguments: a JSON job would compile a parser in every proving process, about half its time).
 #
 # It does in this process what the agent would do in the user's: link the object (every relocation resolved and
 # applied), fill its slots and install the methods that need no user definition, through the same C loader; then a
@@ -15,32 +16,29 @@
 module JLCacheProve
 const HERE = @__DIR__
 include(joinpath(HERE, "glue.jl"))
-include(joinpath(HERE, "..", "agent", "src", "json.jl"))
 include(joinpath(HERE, "..", "testpause.jl"))
 
-function prove(jobpath::String)
-    job = json_parse(read(jobpath, String))
-    open(String(job["report"]), "w") do io
-        say(parts...) = (println(io, join(parts, '\t')); flush(io))
-        say("stage", "link")
-        n, err, _ = JLCache.load_entries(String(job["object"]), String(job["objectSha256"]), String(job["plan"]),
-                                         String(job["planSha256"]), String(job["id"]))
+line(io::IO, tag::String, rest::String) = (write(io, tag, '\t', rest, '\n'); flush(io))
+oneline(s::String) = replace(s, r"\s+" => " ")
+
+function prove(object::String, object_sha256::String, plan::String, plan_sha256::String, id::String, report::String)
+    open(report, "w") do io
+        line(io, "stage", "link")
+        n, err, _ = JLCache.load_entries(object, object_sha256, plan, plan_sha256, id)
         if !isempty(err)
-            say("rejected", replace(err, r"\s+" => " "))
+            line(io, "rejected", oneline(err))
             return 2
         end
-        say("linked", n)
+        line(io, "linked", string(n))
         test_pause("prove-linked")
-        say("stage", "gc")
+        line(io, "stage", "gc")
         GC.gc(true)
-        st = JLCache.status()
-        failed = st["failed"]
-        why = isempty(failed) ? "" : replace(String(failed[1]["reason"]), r"\s+" => " ")
-        say("done", st["installed"], st["present"], st["pending"], length(failed), why)
+        installed, present, pending, failed, why = JLCache.state_counts()
+        line(io, "done", join(string.((installed, present, pending, failed)), '\t') * '\t' * oneline(why))
         return 0
     end
 end
 end
 
 # _exit: no atexit hooks and no finalizers run; nothing here is kept.
-ccall(:_exit, Cvoid, (Cint,), JLCacheProve.prove(ARGS[1]))
+ccall(:_exit, Cvoid, (Cint,), length(ARGS) == 6 ? JLCacheProve.prove(ARGS...) : 64)

@@ -133,12 +133,10 @@ async function runProver(dir: string, entry: VerifiedEntry, launch: JuliaLaunch,
   const report = join(dir, 'report.txt');
   await writeFile(object, entry.object, { mode: 0o600 });
   await writeFile(plan, entry.plan, { mode: 0o600 });
-  const job = join(dir, 'job.json');
   const { object: o, plan: p } = entry.meta.files;
-  await writeFile(job, JSON.stringify({ object, objectSha256: o.sha256, plan, planSha256: p.sha256, id: entry.id, report }));
   const { execa } = await loadExeca();
   const script = join(repoRoot(), 'server', 'julia', 'loader', 'prove.jl');
-  const r = await execa(launch.exe, [...launch.options, script, job], {
+  const r = await execa(launch.exe, [...launch.options, script, object, o.sha256, plan, p.sha256, entry.id, report], {
     env: launch.env, extendEnv: false, cwd: dir, reject: false, timeout: timeoutMs, killSignal: 'SIGKILL', stdin: 'ignore', all: true, maxBuffer: 1 << 20,
   });
   const lines = (await readFile(report, 'utf8').catch(() => '')).split('\n').filter(Boolean).map((l) => l.split('\t'));
