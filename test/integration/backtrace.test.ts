@@ -10,6 +10,7 @@ import { loadCache } from '../../server/src/cache/loadFlow.ts';
 import { saveCompiledWork } from '../../server/src/cache/saveFlow.ts';
 import { openSessionStore } from '../../server/src/cache/sessionStore.ts';
 import { mustSucceed } from '../../server/src/cli/cliSession.ts';
+import { readElf, STT_FUNC } from '../../server/src/codegen/elf.ts';
 import type { JuliaSession } from '../../server/src/session/juliaSession.ts';
 import { inSession } from '../helpers/juliaSession.ts';
 
@@ -33,15 +34,34 @@ async function throwFromFixture(s: JuliaSession) {
   return r.error!.stack;
 }
 
+/** How many sections of the stored object hold entry code: one per part of the module. */
+async function codeSections(session: JuliaSession): Promise<number> {
+  const st = await store(session);
+  const listed = await st.listEntries();
+  assert.ok(listed.ok && listed.value.length === 1, JSON.stringify(listed));
+  const entry = await st.readEntry(listed.value[0].id);
+  assert.ok(entry.ok, entry.ok ? '' : entry.error);
+  const elf = readElf(entry.value.object);
+  return new Set(elf.symbols.filter((y) => y.type === STT_FUNC && /^jlentry_\d+_spec$/.test(y.name)).map((y) => y.shndx)).size;
+}
+
+// The module is emitted in 8 parts (JLC_CODEGEN_PARTS, runCodegen.ts), so the frames' code and unwind info lie in
+// different sections of the object: a part whose .eh_frame the loader did not register would cut the stack there.
 test('an error thrown in cached code shows the cached frames, as an uncached session does', async () => {
   const cold = await inSession(async (s) => {
     mustSucceed('fixture', await s.evaluate({ code: readFileSync(fixture, 'utf8'), file: fixture, line: 1 }));
     const ok = mustSucceed('bt_outer(1)', await s.evaluate({ code: 'bt_outer(1)' })).display;
     const stack = await throwFromFixture(s);
-    const saved = await saveCompiledWork(s, await store(s), { alreadySaved: new Set() });
-    return { ok, stack, saved };
+    process.env.JLC_CODEGEN_PARTS = '8';
+    try {
+      const saved = await saveCompiledWork(s, await store(s), { alreadySaved: new Set() });
+      return { ok, stack, saved, sections: await codeSections(s) };
+    } finally {
+      delete process.env.JLC_CODEGEN_PARTS;
+    }
   });
   assert.ok(cold.saved.methodsSaved > 0, JSON.stringify(cold.saved));
+  assert.ok(cold.sections >= 4, `entry code in ${cold.sections} sections`);
   const coldFuncs = cold.stack.map((f) => f.func);
   assert.deepEqual(coldFuncs.filter((f) => f.startsWith('bt_')), ['bt_inner', 'bt_middle', 'bt_outer'], JSON.stringify(cold.stack));
 

@@ -87,6 +87,10 @@ end
     @test J.json_string(Any[1, 2.5, nothing, NaN]) == "[1,2.5,null,null]"
     # What the capture worker writes: symbols as strings, named tuples as objects.
     @test J.json_parse(J.json_string((kind = :closure, n = 2))) == Dict{String,Any}("kind" => "closure", "n" => 2)
+    # other containers are written as they are iterated, without a converted copy
+    @test J.json_parse(J.json_string(Dict{String,Any}("k" => Dict("a" => 1), "v" => ["x", "y"], "t" => (1, "z"), "e" => Int[]))) ==
+          Dict{String,Any}("k" => Dict{String,Any}("a" => 1), "v" => Any["x", "y"], "t" => Any[1, "z"], "e" => Any[])
+    @test J.json_string(Dict(:s => 1.5)) == "{\"s\":1.5}"
     @test J.json_parse("12345678901234567890") isa Float64
     for bad in ["", "{", "[1,]", "{\"a\" 1}", "tru", "\"abc", "01x", "[1] 2", "\"\\x\"", "-", "{1:2}"]
         @test_throws J.JSONError J.json_parse(bad)

@@ -124,4 +124,15 @@ end
     withenv("JLC_FORCE_WORKER" => "1") do
         @test C.inprocess_refusal() == "JLC_FORCE_WORKER is set"
     end
+    # The server's digest of the library selects the build only for the file this process loaded.
+    base, path = C.libjulia_image()
+    saved = (C.IMAGING_FLAG[], C.IMAGING_REFUSAL[])
+    try
+        C.IMAGING_FLAG[] = C_NULL; C.IMAGING_REFUSAL[] = nothing
+        @test occursin("not a libjulia build verified", C.inprocess_refusal((path, "0"^64)))
+        C.IMAGING_FLAG[] = C_NULL; C.IMAGING_REFUSAL[] = nothing
+        @test C.inprocess_refusal(("/nonexistent/libjulia.so", "0"^64)) == saved[2]   # another file: hashed here
+    finally
+        C.IMAGING_FLAG[], C.IMAGING_REFUSAL[] = saved
+    end
 end

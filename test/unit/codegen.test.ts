@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { checkObject } from '../../server/src/codegen/checkObject.ts';
-import { readElf, SHN_UNDEF } from '../../server/src/codegen/elf.ts';
+import { readElf, SHN_UNDEF, STB_LOCAL } from '../../server/src/codegen/elf.ts';
 import { findLibLLVM } from '../../server/src/codegen/findLibLLVM.ts';
 import { CodegenError, runCodegen } from '../../server/src/codegen/runCodegen.ts';
 import { repoRoot } from '../../server/src/util/repoRoot.ts';
@@ -169,5 +169,30 @@ describe('runCodegen', () => {
     assert.ok(r.functions >= 300, `functions ${r.functions}`);
     assert.equal(r.bytes, readFileSync(join(dir, 'parser.o')).length);
     assert.deepEqual(checkObject(readFileSync(join(dir, 'parser.o'))).violations, []);
+  });
+
+  test('a module emitted in two parts is one object with every symbol of the one-part object', async () => {
+    const big = makeBitcode(dir, 'split', { workload: join(repoRoot(), 'workloads', 'parser.jl') });
+    const one = await runCodegen({ bitcode: big, object: join(dir, 'one.o'), ...CPU, parts: 1 });
+    const two = await runCodegen({ bitcode: big, object: join(dir, 'two.o'), ...CPU, parts: 2 });
+    assert.equal(one.parts, 1);
+    assert.equal(two.parts, 2);
+    assert.equal(two.functions, one.functions);
+    const elf1 = readElf(readFileSync(join(dir, 'one.o')));
+    const elf2 = readElf(readFileSync(join(dir, 'two.o')));
+    const defined = (e: typeof elf1) => new Set(e.symbols.filter((s) => s.shndx !== SHN_UNDEF && s.bind !== STB_LOCAL).map((s) => s.name));
+    const d1 = defined(elf1);
+    const d2 = defined(elf2);
+    for (const name of d1) assert.ok(d2.has(name), `${name} defined in the two-part object`);
+    // each part's code and unwind info, nothing defined twice, nothing of ours left undefined
+    assert.equal(elf2.sections.filter((s) => s.name === '.text').length, 2);
+    assert.equal(elf2.sections.filter((s) => s.name === '.eh_frame').length, 2);
+    assert.deepEqual(two.undefinedSymbols, one.undefinedSymbols);
+    assert.deepEqual(checkObject(readFileSync(join(dir, 'two.o'))).violations, []);
+  });
+
+  test('a small module stays one part whatever is asked', async () => {
+    const r = await runCodegen({ bitcode: small, object: join(dir, 'small2.o'), ...CPU, parts: 4 });
+    assert.equal(r.parts, 1);
   });
 });

@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { checkObject, isAllowedExternal } from '../../server/src/codegen/checkObject.ts';
 import { ElfError, readElf, SHN_UNDEF, STT_FUNC } from '../../server/src/codegen/elf.ts';
+import { mergeObjects } from '../../server/src/codegen/mergeObjects.ts';
 
 let dir: string;
 function compile(name: string, source: string, flags: string[] = ['-fPIC', '-O2']): Buffer {
@@ -141,5 +142,40 @@ describe('checkObject', () => {
       assert.ok(isAllowedExternal(n), n);
     }
     for (const n of ['system', 'execve', 'dlopen', 'julia.gc_alloc_obj', 'jl', 'jlgv_1', 'evil', 'jlimport_x_spec', 'jlimport_1_invoke']) assert.ok(!isAllowedExternal(n), n);
+  });
+});
+
+// The parts of one module refer to each other by name (splitModule.ts); the joined object must be one a linker
+// accepts as it would the parts: here the system linker links it into a program that runs.
+describe('mergeObjects', () => {
+  const PART_A = `
+#include <stdio.h>
+extern int counter; extern int twice(int); extern const char *label(void);
+static int local_helper(int x) { return x + 1; }
+int main(void) { counter += 2; printf("%d %s %d\\n", twice(local_helper(20)), label(), counter); return 0; }`;
+  const PART_B = `
+int counter = 40; static const char *names[] = {"forty", "two"};
+int twice(int x) { return 2 * x; }
+const char *label(void) { return names[counter & 1]; }`;
+
+  test('joins two objects into one the system linker links, with the same behaviour', () => {
+    const a = compile('part_a', PART_A, ['-fPIC', '-O1']);
+    const b = compile('part_b', PART_B, ['-fPIC', '-O1']);
+    const merged = mergeObjects([a, b]);
+    const elf = readElf(merged);
+    const defined = new Set(elf.symbols.filter((s) => s.shndx !== SHN_UNDEF).map((s) => s.name));
+    for (const n of ['main', 'counter', 'twice', 'label']) assert.ok(defined.has(n), n);
+    assert.ok(!elf.symbols.some((s) => s.shndx === SHN_UNDEF && ['counter', 'twice', 'label'].includes(s.name)), 'no reference left undefined');
+    const o = join(dir, 'merged.o');
+    writeFileSync(o, merged);
+    const exe = join(dir, 'merged');
+    execFileSync('cc', ['-o', exe, o]);
+    assert.equal(execFileSync(exe, { encoding: 'utf8' }), '42 forty 42\n');
+  });
+
+  test('refuses a name defined in two parts', () => {
+    const a = compile('dup_a', 'int f(void) { return 1; }');
+    const b = compile('dup_b', 'int f(void) { return 2; }');
+    assert.throws(() => mergeObjects([a, b]), /symbol f is defined in two parts/);
   });
 });

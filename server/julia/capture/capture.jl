@@ -75,7 +75,7 @@ function capture_memoized(records::Vector{StatementRecord}, cand::Vector{Tuple{S
     timing["writeMs"] = ms(t)
     return Dict{String,Any}(
         "juliaVersion" => string(VERSION), "entries" => final, "skipped" => skipped, "slotCount" => length(slots.gvars),
-        "functions" => code.ndefined, "imports" => length(imports), "pruned" => pruned, "slotKinds" => slots.kinds, "timing" => timing, "tlsOffset" => jl_tls_offset())
+        "functions" => code.ndefined, "imports" => length(imports), "pruned" => pruned, "slotKinds" => Dict{String,Any}(slots.kinds), "timing" => timing, "tlsOffset" => jl_tls_offset())
 end
 
 "Resolves compile-log signatures to MethodInstances: (candidates, skipped with reasons)."
@@ -258,11 +258,15 @@ function code_reach(mod::Ptr{Cvoid}, gvars::Vector{Ptr{Cvoid}}, imports::Vector{
     return (byname = byname, reach = reach, ndefined = length(byname))
 end
 
+# A statement or package requirement, or a user method called (a backedge). A Union, not Any: the sets' key
+# comparisons then dispatch statically and come with the capture code's cache instead of compiling per session.
+const Requirement = Union{String,Core.MethodInstance}
+
 "Per MethodInstance: what its code and everything it invokes require, and the user methods it calls (backedges)."
 function instance_requirements(ix::StatementIndex, roots::Vector{Core.MethodInstance}, world::UInt)
     seen = IdDict{Any,Nothing}()
-    own(mi) = (s = Set{Any}(own_requires(ix, mi, world, seen)); user_callee(mi) && push!(s, mi); s)
-    return reach_unions(roots, mi -> invoked_by(mi, world), own, Core.MethodInstance, Any)
+    own(mi) = (s = Set{Requirement}(own_requires(ix, mi, world, seen)); user_callee(mi) && push!(s, mi); s)
+    return reach_unions(roots, mi -> invoked_by(mi, world), own, Core.MethodInstance, Requirement)
 end
 
 # Backedges go from user-defined callees (whose redefinition must reset the cached caller) to the entry.

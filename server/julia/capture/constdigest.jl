@@ -36,7 +36,10 @@ function digest_into!(io::IOBuffer, @nospecialize(x), depth::Int)
 end
 
 "The bytes of an isbits value, read from its box (no specialization per type: each would be compiled in imaging mode)."
-bits_of(@nospecialize(x)) = GC.@preserve x copy(unsafe_wrap(Array, Ptr{UInt8}(ccall(:jl_value_ptr, Ptr{Cvoid}, (Any,), x)), sizeof(x)))
+function bits_of(@nospecialize(x))
+    n = sizeof(x)::Int   # typed, so the calls below are static and come with this method's code
+    return GC.@preserve x copy(unsafe_wrap(Array, Ptr{UInt8}(ccall(:jl_value_ptr, Ptr{Cvoid}, (Any,), x)), n))
+end
 
 module_path(m::Module) = join(fullname(m), '.')
 const_requirement(m::Module, name::Symbol, digest::String) = string("const:", module_path(m), ".", name, ":", digest)

@@ -32,21 +32,23 @@ const IMAGING_REFUSAL = Ref{Union{Nothing,String}}(nothing)
 
 """
 Why this session cannot capture in process (nothing when it can). The library checks run once; the per-session
-conditions every time, since options cannot change but a refusal must name its reason.
+conditions every time, since options cannot change but a refusal must name its reason. `known` is the server's
+sha256 of a libjulia file (its digest cache has it from the cache identity), used if it names the file this
+process loaded, so the first save does not hash the library again; the checks in memory run either way.
 """
-function inprocess_refusal()
+function inprocess_refusal(known::Union{Nothing,Tuple{String,String}} = nothing)
     Threads.nthreads() == 1 || return "Julia runs $(Threads.nthreads()) threads: the codegen flag is process-wide and its lock is not exported"
     opts = Base.JLOptions()
     opts.code_coverage != 0 && return "--code-coverage is on: Julia aborts if it compiles while the flag is switched"
     opts.malloc_log != 0 && return "--track-allocation is on: Julia aborts if it compiles while the flag is switched"
     get(ENV, "JLC_FORCE_WORKER", "") != "" && return "JLC_FORCE_WORKER is set"
-    IMAGING_FLAG[] == C_NULL && IMAGING_REFUSAL[] === nothing && locate_imaging_flag!()
+    IMAGING_FLAG[] == C_NULL && IMAGING_REFUSAL[] === nothing && locate_imaging_flag!(known)
     return IMAGING_REFUSAL[]
 end
 
-function locate_imaging_flag!()
+function locate_imaging_flag!(known::Union{Nothing,Tuple{String,String}})
     base, path = libjulia_image()
-    digest = file_sha256(path)
+    digest = known !== nothing && isfile(known[1]) && realpath(known[1]) == realpath(path) ? known[2] : file_sha256(path)
     i = findfirst(b -> b.sha256 == digest, VERIFIED_BUILDS)
     if i === nothing
         IMAGING_REFUSAL[] = "$(path) (sha256 $(digest[1:12])…) is not a libjulia build verified for in-session capture"

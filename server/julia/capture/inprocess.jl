@@ -42,15 +42,20 @@ restore_sources!(changed::Vector{Core.CodeInstance}) = foreach(ci -> ci.inferred
 
 """
 The `capture` request. params: outDir, signatures, and optionally onlyPackage (a package's cache: only its code is
-kept, see `package_entries`). Result: capture.json's fields, or `{refused}` with the reason when this session cannot
+kept, see `package_entries`) and libjulia (`{path, sha256}`, see `inprocess_refusal`). Result: capture.json's fields, or `{refused}` with the reason when this session cannot
 capture in process (the server then uses the worker).
 """
 function handle_capture(params::Dict{String,Any})
-    why = inprocess_refusal()
+    lib = param(params, "libjulia", Dict{String,Any}, nothing)
+    why = inprocess_refusal(lib === nothing ? nothing : (param(lib, "path", String, ""), param(lib, "sha256", String, "")))
     why === nothing || return Dict{String,Any}("refused" => why)
     outdir = param(params, "outDir", String, nothing)
     outdir === nothing && throw(RPCError(INVALID_PARAMS, "capture needs 'outDir'"))
-    signatures = String[String(s) for s in get(params, "signatures", Any[])]
+    signatures = String[]
+    for s in param(params, "signatures", Vector{Any}, Any[])
+        s isa String || throw(RPCError(INVALID_PARAMS, "capture's signatures must be strings"))
+        push!(signatures, s)
+    end
     pkg = param(params, "onlyPackage", String, nothing)
     keep = pkg === nothing ? (_ -> true) : package_entries(pkg)
     pkgmod = pkg === nothing ? nothing : loaded_package(pkg)

@@ -64,7 +64,7 @@ function eval_type(@nospecialize(ex), env::Dict{Symbol,TypeVar})
     elseif h === :where
         return eval_where(a[1], a[2:end], env)
     elseif h === :tuple
-        return Tuple(eval_type(x, env) for x in a)
+        return (Any[eval_type(x, env) for x in a]...,)   # no generator: its code would depend on the element types
     elseif h === :call && length(a) == 2 && a[1] === :typeof
         return typeof(eval_type(a[2], env))
     elseif h === :call && length(a) == 3 && a[1] === :reinterpret && a[2] === :Char && a[3] isa Unsigned

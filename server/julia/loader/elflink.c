@@ -296,13 +296,13 @@ void *jlc_image_symbol(const struct jlc_image *im, const char *name)
 void jlc_image_register_frames(const struct jlc_image *im)
 {
     void (*register_frame)(void *) = (void (*)(void *))dlsym(RTLD_DEFAULT, "__register_frame");
-    if (register_frame && im->eh_frame) register_frame(im->eh_frame);
+    for (unsigned i = 0; register_frame && i < im->neh_frames; i++) register_frame(im->eh_frames[i]);
 }
 
 void jlc_image_free(struct jlc_image *im)
 {
     if (im->base) munmap(im->base, im->size);
-    free(im->secaddr); free(im->syms); free(im->names);
+    free(im->secaddr); free(im->syms); free(im->names); free(im->eh_frames);
     memset(im, 0, sizeof *im);
 }
 
@@ -339,8 +339,10 @@ int jlc_link(const uint8_t *obj, size_t len, const struct jlc_resolver *resolve,
             fail(err, n, "cannot protect the linked code");
             goto done;
         }
+    im->eh_frames = calloc(e.shnum, sizeof *im->eh_frames);
+    if (!im->eh_frames) { fail(err, n, "out of memory"); goto done; }
     for (unsigned i = 0; i < e.shnum; i++)
-        if (im->secaddr[i] && strcmp(sec_name(&e, i), ".eh_frame") == 0) im->eh_frame = (void *)im->secaddr[i];
+        if (im->secaddr[i] && strcmp(sec_name(&e, i), ".eh_frame") == 0) im->eh_frames[im->neh_frames++] = (void *)im->secaddr[i];
     rc = 0;
 done:
     free(l.addr); free(l.got); free(l.stub);

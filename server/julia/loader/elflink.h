@@ -17,7 +17,8 @@ struct jlc_image {
     struct jlc_symbol *syms;       /* defined global symbols, open-addressing table of `cap` slots */
     size_t cap;
     char *names;                   /* copy of the string table the names point into */
-    void *eh_frame;                /* the relocated .eh_frame (with its terminator), or NULL */
+    void **eh_frames;              /* the relocated .eh_frame sections (each with its terminator): one per part of a */
+    unsigned neh_frames;           /* module emitted in parts (mergeObjects.ts) */
 };
 
 /* Lays out, copies and relocates `obj` (left untouched), resolving undefined symbols with `resolve`. Returns 0, or -1
@@ -25,7 +26,8 @@ struct jlc_image {
 int jlc_link(const uint8_t *obj, size_t len, const struct jlc_resolver *resolve, struct jlc_image *im, char *err, size_t errlen);
 /* Address of a defined global symbol of the image, or NULL. */
 void *jlc_image_symbol(const struct jlc_image *im, const char *name);
-/* Hands the image's .eh_frame to libgcc's unwinder (as RuntimeDyld did); after this the image is never unmapped. */
+/* Hands the image's .eh_frame sections to libgcc's unwinder (as RuntimeDyld did); after this the image is never
+ * unmapped. */
 void jlc_image_register_frames(const struct jlc_image *im);
 /* Unmaps an image that was never registered and frees its tables. */
 void jlc_image_free(struct jlc_image *im);

@@ -2,7 +2,7 @@
  * the capture code (planformat.jl) reads its #define lines, so the writer and the reader cannot disagree; the
  * server's cache identity (sessionStore.ts) names PLAN_VERSION too. Change a number: bump PLAN_VERSION. */
 #define PLAN_MAGIC "JLCPLAN" /* 8 bytes with its NUL */
-#define PLAN_VERSION 2
+#define PLAN_VERSION 3
 
 /* Node ops: what a plan node rebuilds in the loading session (operands in PLAN-FORMAT.md). */
 #define OP_SYM 0x01

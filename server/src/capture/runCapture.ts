@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import type { CaptureParams, CaptureRecord, CaptureReply, Definition } from '../session/agentProtocol.ts';
 import type { JuliaLaunch } from '../session/juliaLaunch.ts';
 import type { JuliaSession } from '../session/juliaSession.ts';
+import { cachedFileSha256 } from '../cache/digestCache.ts';
 import { loadExeca } from '../util/execa.ts';
 import { repoRoot } from '../util/repoRoot.ts';
 
@@ -45,7 +46,7 @@ export async function runCapture(session: JuliaSession, signatures: string[], re
   const dispose = () => rm(dir, { recursive: true, force: true });
   try {
     const t0 = performance.now();
-    const params: CaptureParams = { outDir: dir, signatures, onlyPackage: opts.onlyPackage };
+    const params: CaptureParams = { outDir: dir, signatures, onlyPackage: opts.onlyPackage, libjulia: await libjuliaDigest(session) };
     const reply = await session.request('capture', params);
     const done = (record: CaptureRecord, path: CaptureResult['path'], why?: string): CaptureResult => ({
       dir, bitcode: join(dir, 'module.bc'), plan: join(dir, 'plan.bin'), record, path, why, ms: performance.now() - t0, dispose,
@@ -57,6 +58,17 @@ export async function runCapture(session: JuliaSession, signatures: string[], re
   } catch (e) {
     await dispose();
     throw e;
+  }
+}
+
+/** The session's libjulia and its digest, as the cache identity has it (remembered by file identity); none if unreadable. */
+async function libjuliaDigest(session: JuliaSession): Promise<CaptureParams['libjulia']> {
+  const path = session.agentInfo?.identity.libjulia;
+  if (!path) return undefined;
+  try {
+    return { path, sha256: (await cachedFileSha256(path)).sha256 };
+  } catch {
+    return undefined;
   }
 }
 

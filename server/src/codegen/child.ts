@@ -19,7 +19,7 @@ class StageError extends Error {
 
 const since = (t: bigint) => Number(process.hrtime.bigint() - t) / 1e6;
 
-function run(req: CodegenRequest): CodegenResponse {
+async function run(req: CodegenRequest): Promise<CodegenResponse> {
   const t0 = process.hrtime.bigint();
   let bitcode: Buffer;
   try {
@@ -36,7 +36,7 @@ function run(req: CodegenRequest): CodegenResponse {
   const load = since(t0);
   let emitted;
   try {
-    emitted = emitObject(llvm, bitcode, { cpu: req.cpu, features: req.features, optLevel: req.optLevel });
+    emitted = await emitObject(llvm, bitcode, { cpu: req.cpu, features: req.features, optLevel: req.optLevel, parts: req.parts, minPartInstructions: req.minPartInstructions });
   } catch (e) {
     if (e instanceof EmitError) throw new StageError(e.stage, e.message);
     throw e;
@@ -52,6 +52,7 @@ function run(req: CodegenRequest): CodegenResponse {
     ok: true,
     bytes: emitted.bytes.length,
     functions: emitted.functions,
+    parts: emitted.parts,
     undefinedSymbols: checked.undefinedSymbols,
     ms: since(t0),
     timings: { load, ...emitted.ms, check },
@@ -91,7 +92,7 @@ function main() {
   }
   const chunks: Buffer[] = [];
   process.stdin.on('data', (c: Buffer) => chunks.push(c));
-  process.stdin.on('end', () => {
+  process.stdin.on('end', async () => {
     try {
       let req: CodegenRequest;
       try {
@@ -99,7 +100,7 @@ function main() {
       } catch (e) {
         throw new StageError('request', (e as Error).message);
       }
-      respond(run(req));
+      respond(await run(req));
     } catch (e) {
       if (e instanceof StageError) respond({ ok: false, stage: e.stage, error: e.message, ...(e.violations ? { violations: e.violations } : {}) });
       else throw e; // a bug here: let the process die loudly; the parent reports the exit and stderr

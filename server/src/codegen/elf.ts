@@ -13,6 +13,8 @@ export const EM_X86_64 = 62;
 export const SHT_SYMTAB = 2;
 export const SHT_STRTAB = 3;
 export const SHT_RELA = 4;
+export const SHT_NOBITS = 8;
+export const SHT_GROUP = 17;
 export const SHT_REL = 9;
 export const SHN_UNDEF = 0;
 export const SHN_ABS = 0xfff1;
@@ -36,6 +38,7 @@ export interface ElfSection {
   size: number;
   link: number;
   info: number;
+  addralign: number;
   entsize: number;
 }
 
@@ -44,6 +47,8 @@ export interface ElfSymbol {
   name: string;
   bind: number;
   type: number;
+  /** st_other: the visibility */
+  other: number;
   /** section index, or SHN_UNDEF / SHN_ABS / SHN_COMMON */
   shndx: number;
   value: bigint;
@@ -107,9 +112,10 @@ export function readElf(bytes: Uint8Array): ElfObject {
       size: u64(h + 32, `section ${i} size`),
       link: view.getUint32(h + 40, true),
       info: view.getUint32(h + 44, true),
+      addralign: u64(h + 48, `section ${i} alignment`),
       entsize: u64(h + 56, `section ${i} entsize`),
     };
-    const nobits = s.type === 8; // SHT_NOBITS (.bss) occupies no file bytes
+    const nobits = s.type === SHT_NOBITS; // .bss occupies no file bytes
     if (!nobits && s.type !== 0) need(s.offset, s.size, `section ${i}`);
     raw.push(s);
   }
@@ -145,6 +151,7 @@ export function readElf(bytes: Uint8Array): ElfObject {
         name: stringAt(strtab, view.getUint32(e, true)),
         bind: info >> 4,
         type: info & 0xf,
+        other: bytes[e + 5],
         shndx: view.getUint16(e + 6, true),
         value: view.getBigUint64(e + 8, true),
         size: view.getBigUint64(e + 16, true),

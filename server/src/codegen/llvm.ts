@@ -16,6 +16,10 @@ export const CodeModel = { Small: 3 } as const;
 export const FileType = { Object: 1 } as const;
 /** LLVMVerifierFailureAction: report through the message, never abort */
 export const VerifierAction = { ReturnStatus: 2 } as const;
+/** LLVMLinkage (LLVM 9 order) */
+export const Linkage = { External: 0, AvailableExternally: 1, Appending: 6, Internal: 8, Private: 9 } as const;
+/** LLVMVisibility */
+export const Visibility = { Hidden: 1 } as const;
 /** LLVMDiagnosticSeverity */
 export const DiagSeverity = { Error: 0, Warning: 1, Remark: 2, Note: 3 } as const;
 
@@ -49,7 +53,23 @@ function bind(lib: LibraryHandle) {
     printModule: f('void* LLVMPrintModuleToString(void* mod)') as (m: Ptr) => Ptr,
     firstFunction: f('void* LLVMGetFirstFunction(void* mod)') as (m: Ptr) => Ptr | null,
     nextFunction: f('void* LLVMGetNextFunction(void* fn)') as (fn: Ptr) => Ptr | null,
+    firstGlobal: f('void* LLVMGetFirstGlobal(void* mod)') as (m: Ptr) => Ptr | null,
+    nextGlobal: f('void* LLVMGetNextGlobal(void* g)') as (g: Ptr) => Ptr | null,
+    firstAlias: f('void* LLVMGetFirstGlobalAlias(void* mod)') as (m: Ptr) => Ptr | null,
+    firstIFunc: f('void* LLVMGetFirstGlobalIFunc(void* mod)') as (m: Ptr) => Ptr | null,
+    firstBlock: f('void* LLVMGetFirstBasicBlock(void* fn)') as (fn: Ptr) => Ptr | null,
+    nextBlock: f('void* LLVMGetNextBasicBlock(void* bb)') as (bb: Ptr) => Ptr | null,
+    firstInstruction: f('void* LLVMGetFirstInstruction(void* bb)') as (bb: Ptr) => Ptr | null,
+    nextInstruction: f('void* LLVMGetNextInstruction(void* inst)') as (i: Ptr) => Ptr | null,
     isDeclaration: f('int LLVMIsDeclaration(void* global)') as (g: Ptr) => number,
+    getLinkage: f('int LLVMGetLinkage(void* global)') as (g: Ptr) => number,
+    setLinkage: f('void LLVMSetLinkage(void* global, int linkage)') as (g: Ptr, l: number) => void,
+    setVisibility: f('void LLVMSetVisibility(void* global, int visibility)') as (g: Ptr, v: number) => void,
+    valueName: f('const char* LLVMGetValueName2(void* value, _Out_ size_t* len)') as (v: Ptr, len: [number | bigint]) => string | null,
+    setValueName: f('void LLVMSetValueName2(void* value, const char* name, size_t len)') as (v: Ptr, name: string, len: number) => void,
+    // A null initializer turns a global variable definition into a declaration.
+    setInitializer: f('void LLVMSetInitializer(void* global, void* value)') as (g: Ptr, v: null) => void,
+    deleteGlobal: f('void LLVMDeleteGlobal(void* global)') as (g: Ptr) => void,
     setTarget: f('void LLVMSetTarget(void* mod, const char* triple)') as (m: Ptr, t: string) => void,
     setDataLayout: f('void LLVMSetModuleDataLayout(void* mod, void* dl)') as (m: Ptr, dl: Ptr) => void,
 
@@ -72,7 +92,19 @@ export type Llvm = ReturnType<typeof bind> & {
   bufferBytes(b: Ptr): Buffer;
   /** Registers a diagnostic handler (JS callback) for a context; returns the handle to pass to LLVM. */
   diagnosticHandler(fn: (severity: number, message: string) => void): Ptr;
+  /** parseBitcode and emitToMemory on one of koffi's worker threads: modules of separate contexts run at once. */
+  parseBitcodeAsync(...args: Parameters<ReturnType<typeof bind>['parseBitcode']>): Promise<number>;
+  emitToMemoryAsync(...args: Parameters<ReturnType<typeof bind>['emitToMemory']>): Promise<number>;
 };
+
+/** The worker threads' stacks: LLVM's code generation recurses deeply; koffi's default for async calls is 128 KiB
+ * (synchronous calls get 2 MiB), so they get what the main thread's calls get and more. */
+const ASYNC_STACK = 8 << 20;
+
+function onWorker<A extends unknown[]>(fn: unknown): (...args: A) => Promise<number> {
+  const f = fn as { async: (...args: [...A, (err: unknown, rc: number) => void]) => void };
+  return (...args) => new Promise((resolve, reject) => f.async(...args, (err, rc) => (err ? reject(err) : resolve(rc))));
+}
 
 let loaded: { path: string; llvm: Llvm } | undefined;
 
@@ -83,6 +115,7 @@ export function loadLlvm(path: string): Llvm {
     if (loaded.path !== path) throw new Error(`libLLVM already loaded from ${loaded.path}, not ${path}`);
     return loaded.llvm;
   }
+  koffi.config({ ...koffi.config(), async_stack_size: ASYNC_STACK });
   const api = bind(koffi.load(path));
   for (const init of api.initX86) init();
   const llvm: Llvm = {
@@ -97,6 +130,8 @@ export function loadLlvm(path: string): Llvm {
       const n = Number(api.bufferSize(b));
       return Buffer.from(new Uint8Array(koffi.view(api.bufferStart(b), n)));
     },
+    parseBitcodeAsync: onWorker(api.parseBitcode),
+    emitToMemoryAsync: onWorker(api.emitToMemory),
     diagnosticHandler(fn) {
       return koffi.register((info: Ptr) => {
         const p = api.diagDescription(info);

@@ -13,12 +13,18 @@ export interface CodegenRequest {
   libLLVM?: string;
   /** LLVMCodeGenOptLevel, default 2 (what Julia's JIT uses at -O2) */
   optLevel?: number;
+  /** Threads to emit on, at most; a module too small for them gets fewer (splitModule.ts). Default 1. */
+  parts?: number;
+  /** Instructions a part must have at least (default splitModule.ts MIN_PART_INSTRUCTIONS); tests lower it. */
+  minPartInstructions?: number;
 }
 
 export interface CodegenSuccess {
   ok: true;
   bytes: number;
   functions: number;
+  /** how many parts the module was emitted in (one object either way) */
+  parts: number;
   undefinedSymbols: string[];
   /** wall time inside the child for read + parse + verify + emit + check + write */
   ms: number;
@@ -51,5 +57,7 @@ export function parseRequest(text: string): CodegenRequest {
   if (r.bitcode === '' || r.object === '' || r.cpu === '') throw new Error('request.bitcode, .object and .cpu must not be empty');
   if (r.libLLVM !== undefined && typeof r.libLLVM !== 'string') throw new Error('request.libLLVM must be a string');
   if (r.optLevel !== undefined && ![0, 1, 2, 3].includes(r.optLevel as number)) throw new Error('request.optLevel must be 0..3');
+  if (r.parts !== undefined && !(Number.isInteger(r.parts) && (r.parts as number) >= 1 && (r.parts as number) <= 16)) throw new Error('request.parts must be 1..16');
+  if (r.minPartInstructions !== undefined && !(Number.isInteger(r.minPartInstructions) && (r.minPartInstructions as number) >= 1)) throw new Error('request.minPartInstructions must be a positive integer');
   return r as unknown as CodegenRequest;
 }

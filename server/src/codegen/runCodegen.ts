@@ -1,11 +1,15 @@
 // Runs the codegen child (bitcode -> checked ELF object) and turns every way it can end into a typed result:
 // a response line, an LLVM error it reported, a crash/abort (signal or exit without a response), a timeout.
 // Never throws anything but CodegenError, and never lets LLVM run in the server process.
+import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { loadExeca } from '../util/execa.ts';
 import { repoRoot } from '../util/repoRoot.ts';
 import { findLibLLVM } from './findLibLLVM.ts';
 import type { CodegenFailure, CodegenRequest, CodegenResponse, CodegenSuccess } from './protocol.ts';
+
+/** Emission threads by default: one per core, up to this many (each part parses the whole module once more). */
+const MAX_PARTS = 4;
 
 export type CodegenErrorKind =
   | 'failed' // the child reported an error (bad bitcode, LLVM error, object check, I/O): see stage/violations
@@ -84,13 +88,21 @@ export function startCodegen(options: RunCodegenOptions = {}): PendingCodegen {
         proc.kill('SIGKILL');
         throw new CodegenError('spawn', lookupError);
       }
-      return finish(proc, { ...request, libLLVM: request.libLLVM ?? libLLVM }, file, options.timeoutMs ?? 60_000);
+      return finish(proc, { ...partsOf(request), libLLVM: request.libLLVM ?? libLLVM }, file, options.timeoutMs ?? 60_000);
     },
     dispose() {
       if (!sent) void child.then(({ proc }) => proc.kill('SIGKILL'));
       sent = true;
     },
   };
+}
+
+/** One part per core by default; JLC_CODEGEN_PARTS=N makes every module N parts, however small (for the tests of
+ * code emitted in parts: which function lands in which part is the assignment's business). */
+function partsOf(request: CodegenRequest): CodegenRequest {
+  const forced = Number(process.env.JLC_CODEGEN_PARTS);
+  if (Number.isInteger(forced) && forced >= 1) return { ...request, parts: forced, minPartInstructions: 1 };
+  return { ...request, parts: request.parts ?? Math.min(MAX_PARTS, availableParallelism()) };
 }
 
 type ChildProcess = ReturnType<Awaited<ReturnType<typeof loadExeca>>['execa']>;

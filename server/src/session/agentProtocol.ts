@@ -115,6 +115,8 @@ export interface CaptureParams {
   signatures: string[];
   /** A package's cache: only entries that need this package, and nothing but packages, are kept. */
   onlyPackage?: string;
+  /** The server's digest of the session's libjulia (the cache identity's), so the session need not hash it. */
+  libjulia?: { path: string; sha256: string };
 }
 
 export interface CapturedEntryRecord {

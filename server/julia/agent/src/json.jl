@@ -243,9 +243,27 @@ function json_write(io::IO, @nospecialize(v))
     elseif v isa AbstractString || v isa Symbol
         json_write_string(io, String(v))
     elseif v isa AbstractDict || v isa NamedTuple
-        json_write(io, Dict{String,Any}(string(k) => x for (k, x) in pairs(v)))
+        # Iterated as they are: a converted copy (a generator per container type) would compile code for every
+        # new type of dict a reply holds, after the request, where no compile log sees it.
+        write(io, UInt8('{'))
+        first = true
+        for (k, x) in (v isa NamedTuple ? pairs(v) : v)
+            first || write(io, UInt8(','))
+            first = false
+            json_write_string(io, string(k))
+            write(io, UInt8(':'))
+            json_write(io, x)
+        end
+        write(io, UInt8('}'))
     elseif v isa AbstractVector || v isa Tuple
-        json_write(io, Any[x for x in v])
+        write(io, UInt8('['))
+        first = true
+        for x in v
+            first || write(io, UInt8(','))
+            first = false
+            json_write(io, x)
+        end
+        write(io, UInt8(']'))
     else
         throw(ArgumentError("cannot write a $(typeof(v)) as JSON"))
     end
