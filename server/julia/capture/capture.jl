@@ -33,7 +33,7 @@ from an entry's requirements whether it belongs in this cache (see `package_entr
 """
 function capture(records::Vector{StatementRecord}, cand::Vector{Tuple{String,Core.MethodInstance}}, skipped::Vector{Any},
                  outdir::String, create::Function, timing::Dict{String,Any}; keep::Function = _ -> true)
-    with_source_memo(() -> capture_memoized(records, cand, skipped, outdir, create, timing, keep))
+    with_capture_memos(() -> capture_memoized(records, cand, skipped, outdir, create, timing, keep))
 end
 
 function capture_memoized(records::Vector{StatementRecord}, cand::Vector{Tuple{String,Core.MethodInstance}}, skipped::Vector{Any},
@@ -107,12 +107,14 @@ function native_entries(nc::Ptr{Cvoid}, cand, skipped::Vector{Any}, world::UInt)
     mod = native_llvm_module(nc)
     fvars = native_fvars(nc)
     logged = IdDict{Core.MethodInstance,Nothing}(mi => nothing for (_, mi) in cand)
-    callees = Tuple{String,Core.MethodInstance}[(string(mi.specTypes), mi) for mi in invoked_closure([mi for (_, mi) in cand], world)
-                                                if !haskey(logged, mi) && mi.def isa Method && uncacheable(mi.specTypes, mi.def) === nothing]
+    # A callee's signature is spelled only if it becomes an entry: most become imports, and printing a type is slow.
+    callees = Tuple{Nothing,Core.MethodInstance}[(nothing, mi) for mi in invoked_closure([mi for (_, mi) in cand], world)
+                                                 if !haskey(logged, mi) && mi.def isa Method && uncacheable(mi.specTypes, mi.def) === nothing]
     entries = Entry[]
     imports = Import[]
-    for (s, mi) in Iterators.flatten((cand, callees))
+    for (logged_sig, mi) in Iterators.flatten((cand, callees))
         callee = !haskey(logged, mi)
+        s = logged_sig === nothing ? "" : logged_sig
         ci = rettype_inferred(mi, world)
         if !(ci isa Core.CodeInstance)
             callee || push!(skipped, Dict("signature" => s, "reason" => "no inferred code")); continue
@@ -127,6 +129,7 @@ function native_entries(nc::Ptr{Cvoid}, cand, skipped::Vector{Any}, world::UInt)
             continue
         end
         k = length(entries)
+        callee && (s = string(mi.specTypes))
         kind = fid == -1 ? ENTRY_FPTR_ARGS : fid == -2 ? ENTRY_FPTR_SPARAM : ENTRY_SPECSIG
         inv = fid > 0 ? "jlentry_$(k)_invoke" : ""
         spec = "jlentry_$(k)_spec"

@@ -11,12 +11,14 @@ mutable struct PlanWriter
     nodes::Vector{Vector{UInt8}}
     bytes_memo::Dict{Vector{UInt8},UInt32}
     obj_memo::IdDict{Any,UInt32}
-    const_owner::Union{Nothing,IdDict{Any,Tuple{Module,Symbol,Vector{Int}}}}
+    const_owner::IdDict{Any,Tuple{Module,Symbol,Vector{Int}}}
+    const_scanned::Set{Module}   # root modules whose constants const_owner holds
     methods::Vector{Method}   # methods whose code is in the module: their roots hold literal objects
     root_owner::Union{Nothing,IdDict{Any,Tuple{Method,Int}}}
     enums::Union{Nothing,Vector{Any}}   # the session's @enum types (literal_getter)
 end
-PlanWriter(methods::Vector{Method}) = PlanWriter(Vector{UInt8}[], Dict{Vector{UInt8},UInt32}(), IdDict{Any,UInt32}(), nothing, methods, nothing, nothing)
+PlanWriter(methods::Vector{Method}) = PlanWriter(Vector{UInt8}[], Dict{Vector{UInt8},UInt32}(), IdDict{Any,UInt32}(),
+                                                 IdDict{Any,Tuple{Module,Symbol,Vector{Int}}}(), Set{Module}(), methods, nothing, nothing)
 
 function node!(w::PlanWriter, op::UInt8, payload::Vector{UInt8})
     b = vcat(op, payload)
@@ -274,17 +276,24 @@ function root_owner(w::PlanWriter, @nospecialize(x))
 end
 
 # A mutable object is found through the constant that holds it: the constant itself, or a field (path) of an
-# immutable constant, e.g. the month-name arrays inside `Dates.ENGLISH`, which inlined code reaches directly.
+# immutable constant, e.g. the month-name arrays inside `Dates.ENGLISH`, which inlined code reaches directly. The
+# modules of the methods whose code is in the module are searched first (that code is what reaches the object);
+# every loaded module's constants only when those do not hold it.
 function const_owner(w::PlanWriter, @nospecialize(x))
     ismutable(x) || return nothing
-    if w.const_owner === nothing
-        tab = IdDict{Any,Tuple{Module,Symbol,Vector{Int}}}()
-        for m in Base.loaded_modules_array(), (mod, n) in module_consts(m)
-            const_fields!(tab, getfield(mod, n), mod, n, Int[])
-        end
-        w.const_owner = tab
-    end
+    isempty(w.const_scanned) && foreach(m -> scan_consts!(w, Base.moduleroot(m.module)), w.methods)
+    hit = get(w.const_owner, x, nothing)
+    hit === nothing || return hit
+    foreach(m -> scan_consts!(w, m), Base.loaded_modules_array())
     return get(w.const_owner, x, nothing)
+end
+
+function scan_consts!(w::PlanWriter, root::Module)
+    root in w.const_scanned && return
+    push!(w.const_scanned, root)
+    for (mod, n) in module_consts(root)
+        const_fields!(w.const_owner, getfield(mod, n), mod, n, Int[])
+    end
 end
 
 const FIELD_DEPTH = 2

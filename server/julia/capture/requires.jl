@@ -84,8 +84,9 @@ function module_requires!(req::Set{String}, ix::StatementIndex, m::Module)
             m = parentmodule(m)
         end
         add_stmt!(req, get(ix.byname, nameof(m), nothing))
-    elseif !(root === Base || root === Core) && !is_stdlib(root)
-        push!(req, package_requirement(root))
+    elseif !(root === Base || root === Core)
+        r = package_requirement_of(root)
+        r === nothing || push!(req, r)
     end
 end
 
@@ -174,19 +175,31 @@ end
 
 # The optimized code inference kept for `mi` in `world`, or nothing (not a method, not inferred, not kept).
 """
-Sources by MethodInstance while one capture runs (`with_source_memo`): the capture walks the same call graph
-several times (callees, reachable methods, requirements, code reach), and uncompressing the IR is most of a walk.
-The capture's world and the sources it prepared do not change during it.
+Memos while one capture runs (`with_capture_memos`): the capture walks the same call graph several times (callees,
+reachable methods, requirements, code reach), and uncompressing the IR is most of a walk; and every binding or method
+of a package asks for the package's requirement, whose digest reads all of its sources (locating a package searches
+the load path's directories, even for a stdlib). The capture's world, the sources it prepared and the packages'
+files do not change during it.
 """
 const SOURCE_MEMO = Ref{Union{Nothing,IdDict{Core.MethodInstance,Any}}}(nothing)
+const PACKAGE_MEMO = Ref{Union{Nothing,IdDict{Module,Union{Nothing,String}}}}(nothing)
 
-function with_source_memo(f::Function)
+function with_capture_memos(f::Function)
     SOURCE_MEMO[] = IdDict{Core.MethodInstance,Any}()
+    PACKAGE_MEMO[] = IdDict{Module,Union{Nothing,String}}()
     try
         return f()
     finally
         SOURCE_MEMO[] = nothing
+        PACKAGE_MEMO[] = nothing
     end
+end
+
+"The requirement code of package `root` has, or nothing for a stdlib (the system image holds those)."
+function package_requirement_of(root::Module)
+    memo = PACKAGE_MEMO[]
+    find() = is_stdlib(root) ? nothing : package_requirement(root)
+    return memo === nothing ? find() : get!(find, memo, root)
 end
 
 function inferred_source(mi::Core.MethodInstance, world::UInt)

@@ -300,15 +300,9 @@ static jl_method_t *method_for(jl_value_t *sig)
  * reading K of setindex!(::Dict{K,V}, v0, key0) out of an empty svec crashed (a cached callee entry called from
  * session-compiled code). The env comes from the pair
  * jl_type_intersection_with_env returns; the count is checked so no such MethodInstance is ever made. */
-static jl_method_instance_t *mi_for(jl_value_t *sig, char *err, size_t errlen)
+/* The MethodInstance of `sig` for method `m`, given the static parameter environment of `sig` against m->sig. */
+static jl_method_instance_t *mi_with_env(jl_value_t *sig, jl_method_t *m, jl_value_t *ti, jl_svec_t *env, char *err, size_t errlen)
 {
-    if (!jl_is_type(sig)) { setmsg(err, errlen, "method instance signature is not a type"); return NULL; }
-    jl_method_t *m = method_for(sig);
-    if (!m) { setmsg(err, errlen, "no method matches a cached signature"); return NULL; }
-    jl_svec_t *pair = jl_type_intersection_with_env(sig, m->sig);
-    JL_GC_PUSH1(&pair);
-    jl_value_t *ti = jl_svecref(pair, 0);
-    jl_svec_t *env = (jl_svec_t *)jl_svecref(pair, 1);
     jl_method_instance_t *mi = NULL;
     if (ti == jl_bottom_type) setmsg(err, errlen, "signature does not match its method");
     else if (jl_svec_len(env) != (size_t)jl_subtype_env_size(m->sig))
@@ -318,6 +312,17 @@ static jl_method_instance_t *mi_for(jl_value_t *sig, char *err, size_t errlen)
         setmsg(err, errlen, "the existing method instance has no static parameter values");
         mi = NULL;
     }
+    return mi;
+}
+
+static jl_method_instance_t *mi_for(jl_value_t *sig, char *err, size_t errlen)
+{
+    if (!jl_is_type(sig)) { setmsg(err, errlen, "method instance signature is not a type"); return NULL; }
+    jl_method_t *m = method_for(sig);
+    if (!m) { setmsg(err, errlen, "no method matches a cached signature"); return NULL; }
+    jl_svec_t *pair = jl_type_intersection_with_env(sig, m->sig);
+    JL_GC_PUSH1(&pair);
+    jl_method_instance_t *mi = mi_with_env(sig, m, jl_svecref(pair, 0), (jl_svec_t *)jl_svecref(pair, 1), err, errlen);
     JL_GC_POP();
     return mi;
 }
@@ -764,16 +769,29 @@ static jl_code_instance_t *valid_code(jl_method_instance_t *mi, jl_value_t *rt, 
     return NULL;
 }
 
-/* Whether `m` is the only method matching `sig` in this world, as at capture: a method defined since (a package's or
- * the user's) that matches some of these calls would change what the cached callers dispatch to, and Julia tells
- * only the callers it knows about (backedges), not code linked after the definition. */
-static int only_method(jl_value_t *sig, jl_method_t *m)
+/* The MethodInstance of `sig` if exactly one method matches it in this world, as at capture: a method defined since
+ * (a package's or the user's) that matches some of these calls would change what the cached callers dispatch to, and
+ * Julia tells only the callers it knows about (backedges), not code linked after the definition. The match carries
+ * the method and its static parameters, so no second method-table search is needed. */
+static jl_method_instance_t *only_match_mi(jl_value_t *sig, char *err, size_t errlen)
 {
+    if (!jl_is_type(sig)) { setmsg(err, errlen, "method instance signature is not a type"); return NULL; }
     size_t min = 0, max = ~(size_t)0;
     jl_value_t *ms = jl_matching_methods((jl_tupletype_t *)sig, 1, 0, jl_get_world_counter(), &min, &max);
-    if (!ms || !jl_is_array(ms) || jl_array_len(ms) != 1) return 0;
+    if (!ms || !jl_is_array(ms) || jl_array_len(ms) != 1) {
+        setmsg(err, errlen, ms && jl_is_array(ms) && jl_array_len(ms) == 0 ? "no method matches a cached signature"
+                                                                            : "a method defined in this session also matches its calls");
+        return NULL;
+    }
     jl_value_t *match = jl_array_ptr_ref((jl_array_t *)ms, 0);
-    return jl_is_svec(match) && jl_svec_len(match) >= 3 && jl_svecref(match, 2) == (jl_value_t *)m;
+    if (!jl_is_svec(match) || jl_svec_len(match) < 3 || !jl_is_method(jl_svecref(match, 2))) {
+        setmsg(err, errlen, "unexpected method match");
+        return NULL;
+    }
+    JL_GC_PUSH1(&ms);
+    jl_method_instance_t *mi = mi_with_env(sig, (jl_method_t *)jl_svecref(match, 2), jl_svecref(match, 0), (jl_svec_t *)jl_svecref(match, 1), err, errlen);
+    JL_GC_POP();
+    return mi;
 }
 
 /* Address `jlimport_<n>_spec` links to: the system image's code for import n, or the trap (reason set). */
@@ -784,11 +802,7 @@ static void *link_import(cache_t *c, uint32_t n)
     char err[160] = "";
     jl_value_t *sig = resolve(c, im->sig, 0, err, sizeof err);
     jl_value_t *rt = sig ? resolve(c, im->rettype, 0, err, sizeof err) : NULL;
-    im->mi = rt ? mi_for(sig, err, sizeof err) : NULL;
-    if (im->mi && !only_method(sig, im->mi->def.method)) {
-        setmsg(err, sizeof err, "a method defined in this session also matches its calls");
-        im->mi = NULL;
-    }
+    im->mi = rt ? only_match_mi(sig, err, sizeof err) : NULL;
     im->ci = im->mi ? valid_code(im->mi, rt, im->kind) : NULL;
     if (im->ci) return im->ci->specptr.fptr;
     if (!err[0]) setmsg(err, sizeof err, "no valid code of that return type and calling convention (a method it depends on was replaced)");

@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { buildPackageCache, loadPackageCaches, packageSession } from '../packages/buildPackageCache.ts';
 import { packageLoadPath, readPackage, type PackageInfo } from '../packages/packageInfo.ts';
-import { runPackageTests } from '../packages/testRun.ts';
+import { runPackageTests, type TestCounts } from '../packages/testRun.ts';
 import { loadExeca } from '../util/execa.ts';
 import { juliaEnv } from '../session/juliaLaunch.ts';
 import { repoRoot } from '../util/repoRoot.ts';
@@ -34,7 +34,7 @@ export async function packagesTable(options: CliOptions): Promise<{ rows: string
   process.env.JULIA_LOAD_PATH = packageLoadPath(pkgs[0]); // the sessions runReport starts resolve the packages
   try {
     const rows = [
-      '| package | tests | tests alone | Pkg.test | build | build/tests alone | build/Pkg.test | methods | size | compile in a test run: without → with cache |',
+      '| package | tests | tests alone | Pkg.test | build | build/tests alone | build/Pkg.test | methods | size | test run: without → with cache (counts, compile) |',
       '|' + '---|'.repeat(10),
     ];
     // Once per agent version, not per package: built before the timed builds, which would otherwise include it.
@@ -45,11 +45,11 @@ export async function packagesTable(options: CliOptions): Promise<{ rows: string
       const t0 = performance.now();
       const built = await buildPackageCache(pkg.dir, { cacheDir, juliaPath: cliJuliaPath(options) });
       const build = performance.now() - t0;
-      const [without, withCache] = [await testRunCompileMs(pkg, undefined, options), await testRunCompileMs(pkg, cacheDir, options)];
+      const [without, withCache] = [await testRun(pkg, undefined, options), await testRun(pkg, cacheDir, options)];
       const t = built.tests;
-      rows.push(`| ${pkg.name} | ${t.passed}/${t.failed}/${t.errored} | ${f(alone)} | ${f(pkgTest)} | ${f(build)} | ${(build / alone).toFixed(2)}x | ` +
+      rows.push(`| ${pkg.name} | ${counts(t)} | ${f(alone)} | ${f(pkgTest)} | ${f(build)} | ${(build / alone).toFixed(2)}x | ` +
         `${(build / pkgTest).toFixed(2)}x | ` +
-        `${built.methodsSaved} | ${Math.round(built.bytes / 1024)} KB | ${f(without)} → ${f(withCache)} ms |`);
+        `${built.methodsSaved} | ${Math.round(built.bytes / 1024)} KB | ${counts(without)} → ${counts(withCache)}, ${f(without.compileMs)} → ${f(withCache.compileMs)} ms |`);
     }
     const runs = options.runs ?? 3;
     rows.push('', `First call of each package's API in a fresh session, right after \`using\` (medians of ${runs}):`, '');
@@ -68,8 +68,8 @@ export async function packagesTable(options: CliOptions): Promise<{ rows: string
       `${median(cached.map((r) => r.methods_compiled))} methods compiled, ${median(cached.map((r) => r.methods_loaded))} installed); same result: ${ok ? 'yes' : 'NO'}`);
     rows.push('', 'tests: passed/failed/errored; tests alone: `julia test/runtests.jl` wall time (plain Julia, no agent); Pkg.test:',
       "`julia --project=PKG -e 'using Pkg; Pkg.test()'` (median, after one run that precompiled; offline, no registry); build: Build",
-      'Package Cache from Tests end to end (session start, tests, save, proof); compile: ms the compile log recorded in a fresh',
-      "session running the package's tests.");
+      'Package Cache from Tests end to end (session start, tests, save, proof); test run: the package\'s tests again in a fresh',
+      'session without and with its cache: passed/failed/errored, and the ms its compile log recorded.');
     return { rows, ok };
   } finally {
     if (saved === undefined) delete process.env.JULIA_LOAD_PATH;
@@ -120,14 +120,17 @@ async function plainTestRun(pkg: PackageInfo, options: CliOptions): Promise<numb
   return performance.now() - t0;
 }
 
-/** Compile ms of one test-suite run in a fresh session, with the cache in `cacheDir` loaded first (or none). */
-async function testRunCompileMs(pkg: PackageInfo, cacheDir: string | undefined, options: CliOptions): Promise<number> {
+const counts = (t: Pick<TestCounts, 'passed' | 'failed' | 'errored'>) => `${t.passed}/${t.failed}/${t.errored}`;
+
+/** One test-suite run in a fresh session, with the cache in `cacheDir` loaded first (or none): its counts, and the
+ * ms its compile log recorded. */
+async function testRun(pkg: PackageInfo, cacheDir: string | undefined, options: CliOptions): Promise<TestCounts & { compileMs: number }> {
   const session = packageSession(pkg, { juliaPath: cliJuliaPath(options) });
   try {
     await session.start();
     if (cacheDir) await loadPackageCaches(session, cacheDir);
-    await runPackageTests(session, pkg);
-    return (await session.request('sessionLog', {})).compiled.reduce((s, c) => s + c.ms, 0);
+    const ran = await runPackageTests(session, pkg);
+    return { ...ran, compileMs: (await session.request('sessionLog', {})).compiled.reduce((s, c) => s + c.ms, 0) };
   } finally {
     await session.stop();
   }
