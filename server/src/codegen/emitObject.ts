@@ -49,6 +49,16 @@ const since = (t: bigint) => Number(process.hrtime.bigint() - t) / 1e6;
  * Errors that LLVM reports through a context's diagnostic handler (e.g. bad inline asm) fail the emission instead
  * of exiting the process, which is LLVM's default. */
 export async function emitObject(llvm: Llvm, bitcode: Uint8Array, opts: EmitOptions): Promise<EmitResult> {
+  try {
+    return await emitInParts(llvm, bitcode, opts);
+  } catch (e) {
+    // LLVM's own errors are the module's and would recur; a failure of the split or the join is ours: one part then.
+    if (e instanceof EmitError || (opts.parts ?? 1) === 1) throw e;
+    return emitInParts(llvm, bitcode, { ...opts, parts: 1 });
+  }
+}
+
+async function emitInParts(llvm: Llvm, bitcode: Uint8Array, opts: EmitOptions): Promise<EmitResult> {
   const diagnostics: string[] = [];
   const handler = llvm.diagnosticHandler((severity, message) => {
     if (severity === DiagSeverity.Error) diagnostics.push(message);
