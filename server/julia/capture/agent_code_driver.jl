@@ -1,7 +1,7 @@
 # The workload the agent-code cache is built from (server/src/capture/agentCode.ts): ordinary Julia of the kinds a
 # user's session holds (structs, parametric and keyword constructors, closures, a docstring, Dict and string code,
 # an @enum, an include-free module, an abstract type with dynamic dispatch, a mutable struct, an exception type with
-# showerror, `::Type{T}` arguments, Regex, String and Int constants), run in a throwaway session of the product's own, never the user's, so that the
+# showerror, `::Type{T}` arguments, Regex and String constants), run in a throwaway session of the product's own, never the user's, so that the
 # capture code compiles the paths it takes on real user code. Its own results are discarded.
 
 "A point with a label."
@@ -51,7 +51,6 @@ end
 Base.showerror(io::IO, e::BadInput) = print(io, "bad input on line ", e.line)
 const WORD = r"([a-z]+)=(\d+)"
 const GREETING = "hello"
-const MAX_WORDS = 8
 
 describe(s::Square) = "square $(s.side)"
 describe(s::Label) = "label " * s.text
@@ -60,7 +59,6 @@ convert_all(xs, ::Type{T}) where {T<:Real} = T[T(x) for x in xs]
 function parse_words(text::String, c::Counter)
     out = Dict{String,Int}()
     for (i, line) in enumerate(split(text, '\n'))
-        length(out) >= MAX_WORDS && break
         m = match(WORD, line)
         if m === nothing
             c.n += 1

@@ -108,13 +108,12 @@ function native_entries(nc::Ptr{Cvoid}, cand, skipped::Vector{Any}, world::UInt)
     fvars = native_fvars(nc)
     logged = IdDict{Core.MethodInstance,Nothing}(mi => nothing for (_, mi) in cand)
     # A callee's signature is spelled only if it becomes an entry: most become imports, and printing a type is slow.
-    callees = Tuple{Nothing,Core.MethodInstance}[(nothing, mi) for mi in invoked_closure([mi for (_, mi) in cand], world)
-                                                 if !haskey(logged, mi) && mi.def isa Method && uncacheable(mi.specTypes, mi.def) === nothing]
+    callees = Tuple{String,Core.MethodInstance}[("", mi) for mi in invoked_closure([mi for (_, mi) in cand], world)
+                                                if !haskey(logged, mi) && mi.def isa Method && uncacheable(mi.specTypes, mi.def) === nothing]
     entries = Entry[]
     imports = Import[]
-    for (logged_sig, mi) in Iterators.flatten((cand, callees))
+    for (s, mi) in Iterators.flatten((cand, callees))
         callee = !haskey(logged, mi)
-        s = logged_sig === nothing ? "" : logged_sig
         ci = rettype_inferred(mi, world)
         if !(ci isa Core.CodeInstance)
             callee || push!(skipped, Dict("signature" => s, "reason" => "no inferred code")); continue
